@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* util: allocation that never fails, growable buffers, whole-fd I/O,
+ * dirfd-relative file helpers and small parsers shared by every module.
+ *
+ * Out of memory is fatal (bd_x* abort with a message): builderd's processes
+ * cannot do anything sensible without memory, and pretending otherwise
+ * multiplies untested error paths. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+#define BD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define BD_ASSERT(cond)                                                        \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			bd_assert_fail(__FILE__, __LINE__, #cond);             \
+	} while (0)
+
+__attribute__((noreturn)) void bd_assert_fail(const char *file, int line, const char *what);
+
+void *bd_xmalloc(size_t n) __attribute__((malloc));
+void *bd_xcalloc(size_t nmemb, size_t size) __attribute__((malloc));
+void *bd_xrealloc(void *p, size_t n);
+char *bd_xstrdup(const char *s) __attribute__((malloc));
+char *bd_xstrndup(const char *s, size_t n) __attribute__((malloc));
+char *bd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2), malloc));
+char *bd_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* Growable byte buffer; data is always NUL-terminated (not counted in len). */
+struct bd_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+void bd_buf_reserve(struct bd_buf *b, size_t extra);
+void bd_buf_append(struct bd_buf *b, const void *data, size_t n);
+void bd_buf_puts(struct bd_buf *b, const char *s);
+void bd_buf_putc(struct bd_buf *b, char c);
+void bd_buf_printf(struct bd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bd_buf_reset(struct bd_buf *b);
+void bd_buf_free(struct bd_buf *b);
+/* Hand the data out (caller frees) and reset the buffer. */
+char *bd_buf_steal(struct bd_buf *b);
+
+/* Write all @n bytes, retrying on EINTR and short writes.  -errno on failure. */
+int bd_write_all(int fd, const void *data, size_t n);
+/* Read until EOF into @out (appending); fails with EFBIG naming @what if
+ * more than @max bytes arrive. */
+int bd_read_all(int fd, size_t max, struct bd_buf *out, const char *what, struct bd_err *err)
+	__attribute__((warn_unused_result));
+
+/* openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS):
+ * open @path strictly below @dirfd without following any symlink.  @flags
+ * always gains O_CLOEXEC.  Returns the fd or -errno with @err naming @path. */
+int bd_openat_beneath(int dirfd, const char *path, int flags, mode_t mode, struct bd_err *err)
+	__attribute__((warn_unused_result));
+
+/* Read a whole regular file below @dirfd (AT_FDCWD for plain paths) into
+ * @out, refusing files over @max bytes. */
+int bd_read_file_at(int dirfd, const char *path, size_t max, struct bd_buf *out, struct bd_err *err)
+	__attribute__((warn_unused_result));
+
+/* Write @data to @path atomically: temp file in the same directory, fsync,
+ * rename, fsync of the directory.  @mode applies to the new file. */
+int bd_write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
+			 struct bd_err *err) __attribute__((warn_unused_result));
+
+/* mkdir -p with @mode for created components. */
+int bd_mkdir_p(const char *path, mode_t mode, struct bd_err *err) __attribute__((warn_unused_result));
+
+/* rm -rf below @dirfd of entry @name; never follows symlinks and never
+ * crosses into another filesystem.  ENOENT is success. */
+int bd_rm_rf_at(int dirfd, const char *name, struct bd_err *err) __attribute__((warn_unused_result));
+
+/* Parse "123", "64K", "512M", "2G" (powers of 1024) into bytes. */
+int bd_parse_size(const char *s, uint64_t *out);
+/* Parse a non-negative decimal integer that fits in @max. */
+int bd_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* Lower-case hex of @n bytes into @out (2n+1 bytes). */
+void bd_hex(const unsigned char *in, size_t n, char *out);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t bd_now_ns(void);
+
+/* Does @s start/end with @affix? */
+bool bd_str_has_prefix(const char *s, const char *prefix);
+bool bd_str_has_suffix(const char *s, const char *suffix);
