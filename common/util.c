@@ -195,6 +195,117 @@ bd_buf_steal(struct bd_buf *b)
 	return r;
 }
 
+void
+bd_strv_push_owned(struct bd_strv *sv, char *s)
+{
+	if (sv->n + 2 > sv->cap) {
+		sv->cap = sv->cap ? sv->cap * 2 : 8;
+		sv->v = bd_xrealloc(sv->v, sv->cap * sizeof(*sv->v));
+	}
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+void
+bd_strv_push(struct bd_strv *sv, const char *s)
+{
+	bd_strv_push_owned(sv, bd_xstrdup(s));
+}
+
+bool
+bd_strv_contains(const struct bd_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void
+bd_strv_free(struct bd_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+static int
+strv_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+bd_strv_sort(struct bd_strv *sv)
+{
+	if (sv->n > 1)
+		qsort(sv->v, sv->n, sizeof(*sv->v), strv_cmp);
+}
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static size_t
+strset_slot(char *const *slots, size_t cap, const char *s)
+{
+	size_t i = (size_t)fnv1a(s) & (cap - 1);
+
+	while (slots[i] && strcmp(slots[i], s) != 0)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+bool
+bd_strset_add(struct bd_strset *set, const char *s)
+{
+	size_t i;
+
+	if ((set->n + 1) * 4 >= set->cap * 3) {
+		size_t ncap = set->cap ? set->cap * 2 : 64;
+		char **ns = bd_xcalloc(ncap, sizeof(*ns));
+		for (size_t k = 0; k < set->cap; k++)
+			if (set->slots[k])
+				ns[strset_slot(ns, ncap, set->slots[k])] = set->slots[k];
+		free(set->slots);
+		set->slots = ns;
+		set->cap = ncap;
+	}
+	i = strset_slot(set->slots, set->cap, s);
+	if (set->slots[i])
+		return false;
+	set->slots[i] = bd_xstrdup(s);
+	set->n++;
+	return true;
+}
+
+bool
+bd_strset_has(const struct bd_strset *set, const char *s)
+{
+	if (!set->cap)
+		return false;
+	return set->slots[strset_slot(set->slots, set->cap, s)] != NULL;
+}
+
+void
+bd_strset_free(struct bd_strset *set)
+{
+	for (size_t k = 0; k < set->cap; k++)
+		free(set->slots[k]);
+	free(set->slots);
+	memset(set, 0, sizeof(*set));
+}
+
 int
 bd_write_all(int fd, const void *data, size_t n)
 {

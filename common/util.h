@@ -50,6 +50,32 @@ void bd_buf_free(struct bd_buf *b);
 /* Hand the data out (caller frees) and reset the buffer. */
 char *bd_buf_steal(struct bd_buf *b);
 
+/* NULL-terminated, growable vector of owned strings. */
+struct bd_strv {
+	char **v; /* v[n] == NULL when n > 0 */
+	size_t n;
+	size_t cap;
+};
+
+/* Append a copy of @s (or take ownership with bd_strv_push_owned). */
+void bd_strv_push(struct bd_strv *sv, const char *s);
+void bd_strv_push_owned(struct bd_strv *sv, char *s);
+bool bd_strv_contains(const struct bd_strv *sv, const char *s);
+void bd_strv_free(struct bd_strv *sv);
+/* Sort in strcmp order (stable for equal strings is irrelevant). */
+void bd_strv_sort(struct bd_strv *sv);
+
+/* Set of strings (open addressing, FNV-1a); copies what it stores. */
+struct bd_strset {
+	char **slots;
+	size_t cap, n;
+};
+
+/* Add @s; returns true if it was not there yet. */
+bool bd_strset_add(struct bd_strset *set, const char *s);
+bool bd_strset_has(const struct bd_strset *set, const char *s);
+void bd_strset_free(struct bd_strset *set);
+
 /* Write all @n bytes, retrying on EINTR and short writes.  -errno on failure. */
 int bd_write_all(int fd, const void *data, size_t n);
 /* Read until EOF into @out (appending); fails with EFBIG naming @what if
