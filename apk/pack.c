@@ -551,6 +551,7 @@ write_data(int root, const struct walk *w, const struct bd_apk_pack_opts *o, str
 		const struct ent *e = &w->v[i];
 		struct bd_tar_hdr h = {
 			.name = e->path, .type = e->type, .mode = e->mode, .mtime = o->mtime,
+			.size = e->type == '0' ? e->size : 0,
 			.uname = "root", .gname = "root",
 		};
 		unsigned char sha1[BD_HASH_MAX];
