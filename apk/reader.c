@@ -634,6 +634,10 @@ conclude(struct rd *rd, struct bd_err *err)
 		}
 		if (rd->stream_sig)
 			rd->sig_ok = bd_apk_sigcheck_final(rd->stream_sig, rd->sig, rd->siglen);
+		if (rd->opts->keep_index_text) {
+			out->index_text_len = rd->apkindex.len;
+			out->index_text = bd_buf_steal(&rd->apkindex);
+		}
 	}
 
 	/* trust verdict, once the structure and hashes are known good */
@@ -786,4 +790,6 @@ bd_apk_file_free(struct bd_apk_file *f)
 	f->entries = NULL;
 	f->nentries = f->entries_cap = 0;
 	bd_apk_index_free(&f->index);
+	free(f->index_text);
+	f->index_text = NULL;
 }

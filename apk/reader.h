@@ -69,6 +69,7 @@ struct bd_apk_read_opts {
 	int keys_dirfd;		  /* -1: do not check signatures */
 	bool skip_file_checksums; /* do not recompute per-file SHA1s */
 	bool list_entries;	  /* fill entries[] */
+	bool keep_index_text;	  /* keep the raw APKINDEX text in index_text */
 };
 
 struct bd_apk_file {
@@ -88,6 +89,8 @@ struct bd_apk_file {
 	uint64_t nfiles; /* data entries seen (also without list_entries) */
 	/* index */
 	struct bd_apk_index index;
+	char *index_text; /* with keep_index_text */
+	size_t index_text_len;
 };
 
 /* Read and verify @fd (not owned), named @what in messages.  On success
