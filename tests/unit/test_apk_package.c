@@ -417,6 +417,7 @@ tampering_is_detected(void **state)
 	bd_apk_file_free(&f);
 
 	/* a byte inside the compressed data, not the trailer */
+	bd_apk_pkginfo_free(&res.info);
 	assert_int_equal(pack_tree(fx, "t.apk", NULL, &res, &err), 0);
 	flip_byte(fx, "t.apk", (off_t)res.file_size - 40);
 	assert_true(read_pkg(fx, "t.apk", &f, &err) < 0);
