@@ -21,7 +21,7 @@ static const char usage[] =
 	"\n"
 	"  --name NAME  key name (default: $PACKAGER's e-mail, else $USER, else\n"
 	"               'builderd', followed by '-' and the hex unix time)\n"
-	"  --dir DIR    output directory (default: .)\n"
+	"  --dir DIR    output directory, created (0700) if missing (default: .)\n"
 	"  --bits N     RSA modulus size (default: 4096)\n";
 
 static void
@@ -81,7 +81,8 @@ run(int argc, char **argv)
 	/* accept NAME.rsa as well as NAME */
 	if (bd_str_has_suffix(name, ".rsa"))
 		name[strlen(name) - 4] = '\0';
-	if (bd_apk_key_generate(dir, name, (int)bits, &err) < 0) {
+	/* a directory we create holds a private key: keep it private */
+	if (bd_mkdir_p(dir, 0700, &err) < 0 || bd_apk_key_generate(dir, name, (int)bits, &err) < 0) {
 		bctl_error("keygen: %s", err.msg);
 		return err.code == EINVAL ? BCTL_EXIT_USAGE : BCTL_EXIT_FAIL;
 	}
