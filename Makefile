@@ -5,6 +5,7 @@
 #                        (+ escape suite as root), then unit tests under
 #                        ASan/UBSan; last line "N passed, N failed"
 #   make asan            ASan/UBSan build of the unit tests in build/asan
+#   make demo            the main job (README)
 #   make fuzz FUZZER=apk_read FUZZ_SECONDS=60
 #                        run one libFuzzer target for a given time
 #   make install         PREFIX=/usr/local DESTDIR=
@@ -104,7 +105,7 @@ FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 .SECONDARY:
 .DELETE_ON_ERROR:
 
-.PHONY: all check check-build test asan unit-tests fuzz fuzz-build install clean format format-check deps
+.PHONY: all check check-build test asan unit-tests fuzz fuzz-build install clean format format-check deps demo
 
 all: $(BINS)
 
@@ -162,6 +163,10 @@ test: check-build
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 unit-tests
 	$(Q)BUILD=$(BUILD) tests/run
 
+# the README's main job
+demo: all
+	$(Q)scripts/demo
+
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 unit-tests
 
@@ -185,7 +190,8 @@ fuzz: $(BUILD)/fuzz/fuzz_$(FUZZER)
 	@test -n "$(FUZZER)" || { echo "usage: make fuzz FUZZER=<$(FUZZ_NAMES)> [FUZZ_SECONDS=60]"; exit 2; }
 	@mkdir -p $(BUILD)/fuzz/corpus-$(FUZZER)
 	$(BUILD)/fuzz/fuzz_$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 \
-		-rss_limit_mb=2048 $(BUILD)/fuzz/corpus-$(FUZZER) tests/fuzz/corpus/$(FUZZER)
+		-rss_limit_mb=2048 -print_final_stats=1 $(BUILD)/fuzz/corpus-$(FUZZER) \
+		$(wildcard tests/fuzz/corpus/$(FUZZER))
 
 # ---------------------------------------------------------------- install
 install: all

@@ -168,7 +168,7 @@ bd_base64_decode(const char *in, size_t n, unsigned char *out, size_t outsize)
 
 static int
 write_pem_file(const char *path, mode_t mode, int (*emit)(BIO *, EVP_PKEY *), EVP_PKEY *pkey,
-	       struct bd_err *err)
+               struct bd_err *err)
 {
 	_cleanup_close_ int fd = -1;
 	BIO *bio;
@@ -324,7 +324,7 @@ bd_apk_privkey_public_pem(const struct bd_apk_privkey *key, struct bd_buf *out, 
 
 int
 bd_apk_sign(const struct bd_apk_privkey *key, enum bd_hash_alg alg, const void *data, size_t n,
-	    unsigned char *sig, size_t *siglen, struct bd_err *err)
+            unsigned char *sig, size_t *siglen, struct bd_err *err)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	size_t len = bd_apk_privkey_sig_len(key);

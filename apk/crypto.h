@@ -48,7 +48,7 @@ struct bd_apk_pubkey;
  * and DIR/NAME.rsa.pub (0644, SubjectPublicKeyInfo PEM).  Refuses to
  * overwrite existing files. */
 int bd_apk_key_generate(const char *dir, const char *name, int bits, struct bd_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Load a PEM private key from @path.  The key name is basename(@path) +
  * ".pub" (abuild's convention). */
@@ -60,13 +60,13 @@ size_t bd_apk_privkey_sig_len(const struct bd_apk_privkey *key);
 /* Write the public half as SPKI PEM into @out (appended). */
 struct bd_buf;
 int bd_apk_privkey_public_pem(const struct bd_apk_privkey *key, struct bd_buf *out,
-			      struct bd_err *err) __attribute__((warn_unused_result));
+                              struct bd_err *err) __attribute__((warn_unused_result));
 
 /* Sign @n bytes; writes the raw signature to @sig (bd_apk_privkey_sig_len
  * bytes) and stores its length in *siglen. */
 int bd_apk_sign(const struct bd_apk_privkey *key, enum bd_hash_alg alg, const void *data, size_t n,
-		unsigned char *sig, size_t *siglen, struct bd_err *err)
-	__attribute__((warn_unused_result));
+                unsigned char *sig, size_t *siglen, struct bd_err *err)
+    __attribute__((warn_unused_result));
 
 /* Load the public key file @name below @keys_dirfd (no path separators in
  * @name).  Returns NULL with err->code ENOENT when the file does not
@@ -79,7 +79,7 @@ void bd_apk_pubkey_free(struct bd_apk_pubkey *key);
 /* Streaming signature verification. */
 struct bd_apk_sigcheck;
 struct bd_apk_sigcheck *bd_apk_sigcheck_new(const struct bd_apk_pubkey *key, enum bd_hash_alg alg,
-					    struct bd_err *err);
+                                            struct bd_err *err);
 void bd_apk_sigcheck_update(struct bd_apk_sigcheck *sc, const void *data, size_t n);
 /* True when @sig is a valid signature over everything fed so far. */
 bool bd_apk_sigcheck_final(struct bd_apk_sigcheck *sc, const unsigned char *sig, size_t siglen);

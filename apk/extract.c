@@ -41,7 +41,7 @@ strip_path(const char *p, unsigned n)
 
 static int
 extract_loop(struct archive *a, struct archive *disk, const char *what,
-	     const struct bd_extract_opts *o, struct bd_extract_stats *st, struct bd_err *err)
+             const struct bd_extract_opts *o, struct bd_extract_stats *st, struct bd_err *err)
 {
 	uint64_t max_bytes = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES;
 	uint64_t max_entries = o->max_entries ? o->max_entries : DEFAULT_MAX_ENTRIES;
@@ -62,10 +62,10 @@ extract_loop(struct archive *a, struct archive *disk, const char *what,
 			continue;
 		if (++st->entries > max_entries)
 			return bd_err_setx(err, E2BIG, "%s: more than %llu entries", what,
-					   (unsigned long long)max_entries);
+			                   (unsigned long long)max_entries);
 		if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFSOCK)
-			return bd_err_setx(err, EPERM, "%s: %s: device node or socket refused", what,
-					   name);
+			return bd_err_setx(err, EPERM, "%s: %s: device node or socket refused",
+			                   what, name);
 		if (type == AE_IFIFO && !o->allow_special)
 			return bd_err_setx(err, EPERM, "%s: %s: FIFO refused", what, name);
 		if (stripped != name)
@@ -74,8 +74,9 @@ extract_loop(struct archive *a, struct archive *disk, const char *what,
 		if (hl) {
 			const char *hs = strip_path(hl, o->strip_components);
 			if (!hs)
-				return bd_err_setx(err, EINVAL, "%s: %s: hardlink target %s stripped away",
-						   what, name, hl);
+				return bd_err_setx(err, EINVAL,
+				                   "%s: %s: hardlink target %s stripped away", what,
+				                   name, hl);
 			if (hs != hl)
 				archive_entry_set_hardlink(e, hs);
 		}
@@ -92,12 +93,12 @@ extract_loop(struct archive *a, struct archive *disk, const char *what,
 			int64_t sz = archive_entry_size(e);
 			if (sz < 0 || (uint64_t)sz > max_bytes - st->bytes)
 				return bd_err_setx(err, EFBIG, "%s: more than %llu bytes extracted",
-						   what, (unsigned long long)max_bytes);
+				                   what, (unsigned long long)max_bytes);
 		}
 		r = archive_write_header(disk, e);
 		if (r < ARCHIVE_WARN)
 			return bd_err_setx(err, EINVAL, "%s: %s: %s", what, stripped,
-					   archive_error_string(disk));
+			                   archive_error_string(disk));
 		if (archive_entry_size(e) > 0 && type == AE_IFREG) {
 			const void *buf;
 			size_t len;
@@ -106,19 +107,19 @@ extract_loop(struct archive *a, struct archive *disk, const char *what,
 				st->bytes += len;
 				if (st->bytes > max_bytes)
 					return bd_err_setx(err, EFBIG,
-							   "%s: more than %llu bytes extracted", what,
-							   (unsigned long long)max_bytes);
+					                   "%s: more than %llu bytes extracted",
+					                   what, (unsigned long long)max_bytes);
 				if (archive_write_data_block(disk, buf, len, off) < ARCHIVE_WARN)
-					return bd_err_setx(err, EIO, "%s: write %s: %s", what, stripped,
-							   archive_error_string(disk));
+					return bd_err_setx(err, EIO, "%s: write %s: %s", what,
+					                   stripped, archive_error_string(disk));
 			}
 			if (r != ARCHIVE_EOF)
 				return bd_err_setx(err, EIO, "%s: read %s: %s", what, stripped,
-						   archive_error_string(a));
+				                   archive_error_string(a));
 		}
 		if (archive_write_finish_entry(disk) < ARCHIVE_WARN)
 			return bd_err_setx(err, EIO, "%s: finish %s: %s", what, stripped,
-					   archive_error_string(disk));
+			                   archive_error_string(disk));
 	}
 	if (r != ARCHIVE_EOF)
 		return bd_err_setx(err, EINVAL, "%s: %s", what, archive_error_string(a));
@@ -127,7 +128,7 @@ extract_loop(struct archive *a, struct archive *disk, const char *what,
 
 int
 bd_extract_fd(int fd, const char *what, int dest_dirfd, const struct bd_extract_opts *o,
-	      struct bd_extract_stats *stats, struct bd_err *err)
+              struct bd_extract_stats *stats, struct bd_err *err)
 {
 	struct bd_extract_stats st = { 0 };
 	_cleanup_close_ int cwd = -1;
@@ -148,10 +149,10 @@ bd_extract_fd(int fd, const char *what, int dest_dirfd, const struct bd_extract_
 		archive_read_support_format_tar(a);
 	else
 		archive_read_support_format_all(a);
-	archive_write_disk_set_options(
-		disk, ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-			      ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_TIME |
-			      ARCHIVE_EXTRACT_PERM);
+	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+	                                         ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	                                         ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+	                                         ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM);
 	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
 		r = bd_err_setx(err, EINVAL, "%s: %s", what, archive_error_string(a));
 		goto out;

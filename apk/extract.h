@@ -16,11 +16,11 @@
 
 struct bd_extract_opts {
 	unsigned strip_components; /* drop this many leading path components */
-	bool apk;		   /* APK semantics: skip ".SIGN.*", ".PKGINFO", scripts
+	bool apk;                  /* APK semantics: skip ".SIGN.*", ".PKGINFO", scripts
 				    * and every other entry whose name starts with '.' */
-	bool allow_special;	   /* create FIFOs (device nodes are never created) */
-	uint64_t max_bytes;	   /* 0 = 64 GiB */
-	uint64_t max_entries;	   /* 0 = 4,000,000 */
+	bool allow_special;        /* create FIFOs (device nodes are never created) */
+	uint64_t max_bytes;        /* 0 = 64 GiB */
+	uint64_t max_entries;      /* 0 = 4,000,000 */
 };
 
 struct bd_extract_stats {
@@ -33,4 +33,5 @@ struct bd_extract_stats {
  * the process's working directory for the duration (libarchive's disk
  * writer works on paths), so callers must be single-threaded. */
 int bd_extract_fd(int fd, const char *what, int dest_dirfd, const struct bd_extract_opts *opts,
-		  struct bd_extract_stats *stats, struct bd_err *err) __attribute__((warn_unused_result));
+                  struct bd_extract_stats *stats, struct bd_err *err)
+    __attribute__((warn_unused_result));

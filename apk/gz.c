@@ -187,9 +187,9 @@ bd_gz_read(struct bd_gz_reader *r, void *buf, size_t n, struct bd_err *err)
 		if (f < 0)
 			return f;
 		if (f == 0)
-			return bd_err_setx(err, EIO,
-					   "%s: truncated gzip data (member %d ends early at byte %llu)",
-					   r->what, r->member, (unsigned long long)r->raw_off);
+			return bd_err_setx(
+			    err, EIO, "%s: truncated gzip data (member %d ends early at byte %llu)",
+			    r->what, r->member, (unsigned long long)r->raw_off);
 		unsigned char *before = r->z.next_in;
 		int zr = inflate(&r->z, Z_NO_FLUSH);
 		size_t used = (size_t)(r->z.next_in - before);
@@ -201,9 +201,10 @@ bd_gz_read(struct bd_gz_reader *r, void *buf, size_t n, struct bd_err *err)
 			break;
 		}
 		if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT)
-			return bd_err_setx(err, EIO, "%s: corrupt gzip data in member %d near byte %llu%s%s",
-					   r->what, r->member, (unsigned long long)r->raw_off,
-					   r->z.msg ? ": " : "", r->z.msg ? r->z.msg : "");
+			return bd_err_setx(err, EIO,
+			                   "%s: corrupt gzip data in member %d near byte %llu%s%s",
+			                   r->what, r->member, (unsigned long long)r->raw_off,
+			                   r->z.msg ? ": " : "", r->z.msg ? r->z.msg : "");
 		if (zr == Z_MEM_ERROR)
 			return bd_err_setx(err, ENOMEM, "%s: inflate: out of memory", r->what);
 		if (zr == Z_BUF_ERROR && used == 0 && r->z.avail_in > 0)
@@ -213,7 +214,7 @@ bd_gz_read(struct bd_gz_reader *r, void *buf, size_t n, struct bd_err *err)
 	r->total_out += got;
 	if (r->total_out > r->max_out)
 		return bd_err_setx(err, EFBIG, "%s: decompresses to more than %llu bytes", r->what,
-				   (unsigned long long)r->max_out);
+		                   (unsigned long long)r->max_out);
 	return (ssize_t)got;
 }
 
@@ -231,8 +232,8 @@ bd_gz_next_member(struct bd_gz_reader *r, struct bd_err *err)
 		return 0;
 	/* the next bytes must start a gzip (or zlib) member */
 	if (r->z.avail_in >= 1 && r->z.next_in[0] != 0x1f && r->z.next_in[0] != 0x78)
-		return bd_err_setx(err, EIO, "%s: garbage after gzip member %d at byte %llu", r->what,
-				   r->member, (unsigned long long)r->raw_off);
+		return bd_err_setx(err, EIO, "%s: garbage after gzip member %d at byte %llu",
+		                   r->what, r->member, (unsigned long long)r->raw_off);
 	if (inflateReset(&r->z) != Z_OK)
 		return bd_err_setx(err, EIO, "%s: inflateReset failed", r->what);
 	r->member++;

@@ -24,7 +24,7 @@ struct bd_gz_writer;
  * output depends only on the input bytes and @level (1..9). */
 struct bd_gz_writer *bd_gz_writer_new(int level, bd_gz_sink_fn sink, void *ctx);
 int bd_gz_write(struct bd_gz_writer *w, const void *data, size_t n, struct bd_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* Finish the member (trailer written to the sink) and free the writer. */
 int bd_gz_finish(struct bd_gz_writer *w, struct bd_err *err) __attribute__((warn_unused_result));
 /* Abandon a member (error paths). */
@@ -41,8 +41,8 @@ struct bd_gz_reader;
 
 /* Read gzip members from @fd (not owned).  @what names the input in
  * errors; @max_out bounds the total decompressed size (bomb guard). */
-struct bd_gz_reader *bd_gz_reader_new(int fd, const char *what, uint64_t max_out,
-				      bd_gz_raw_fn raw, void *raw_ctx);
+struct bd_gz_reader *bd_gz_reader_new(int fd, const char *what, uint64_t max_out, bd_gz_raw_fn raw,
+                                      void *raw_ctx);
 void bd_gz_reader_free(struct bd_gz_reader *r);
 /* Decompressed bytes of the current member: returns >0, 0 at the end of
  * the member, or -errno. */

@@ -28,8 +28,8 @@ bd_apk_sig_prefix(enum bd_hash_alg alg)
 
 int
 bd_apk_signature_member(const struct bd_apk_privkey *key, enum bd_hash_alg alg,
-			const void *signed_bytes, size_t n, uint64_t mtime, struct bd_buf *out,
-			struct bd_err *err)
+                        const void *signed_bytes, size_t n, uint64_t mtime, struct bd_buf *out,
+                        struct bd_err *err)
 {
 	unsigned char sig[2048];
 	size_t siglen = 0;
@@ -45,8 +45,13 @@ bd_apk_signature_member(const struct bd_apk_privkey *key, enum bd_hash_alg alg,
 		return r;
 	snprintf(name, sizeof(name), "%s%s", bd_apk_sig_prefix(alg), bd_apk_privkey_name(key));
 	struct bd_tar_hdr h = {
-		.name = name, .type = '0', .mode = 0644, .size = siglen, .mtime = mtime,
-		.uname = "root", .gname = "root",
+		.name = name,
+		.type = '0',
+		.mode = 0644,
+		.size = siglen,
+		.mtime = mtime,
+		.uname = "root",
+		.gname = "root",
 	};
 	r = bd_tar_write_header(&tar, &h, BD_TAR_POSIX, err);
 	if (r == 0) {
@@ -202,7 +207,7 @@ new_entry(struct bd_apk_index *idx)
 
 struct bd_apk_index_entry *
 bd_apk_index_add(struct bd_apk_index *idx, const struct bd_apk_pkginfo *pi, const char *csum,
-		 uint64_t file_size)
+                 uint64_t file_size)
 {
 	struct bd_apk_index_entry *e = new_entry(idx);
 
@@ -268,7 +273,7 @@ index_error(struct bd_err *err, const char *what, unsigned line, const char *msg
 /* Apply one "X:value" line to @e. */
 static int
 apply_line(struct bd_apk_index_entry *e, char letter, const char *v, size_t n, const char *what,
-	   unsigned line, struct bd_err *err)
+           unsigned line, struct bd_err *err)
 {
 	struct bd_apk_pkginfo *pi = &e->pi;
 	char **scalar = NULL;
@@ -369,7 +374,7 @@ finish_entry(struct bd_apk_index_entry *e, const char *what, unsigned line, stru
 
 int
 bd_apk_index_parse(const char *text, size_t len, const char *what, struct bd_apk_index *idx,
-		   struct bd_err *err)
+                   struct bd_err *err)
 {
 	const char *p = text, *end = text + len;
 	struct bd_apk_index_entry *cur = NULL;
@@ -377,7 +382,7 @@ bd_apk_index_parse(const char *text, size_t len, const char *what, struct bd_apk
 
 	if (len > BD_APK_INDEX_MAX_TEXT)
 		return bd_err_setx(err, EFBIG, "%s: APKINDEX larger than %u bytes", what,
-				   BD_APK_INDEX_MAX_TEXT);
+		                   BD_APK_INDEX_MAX_TEXT);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
@@ -405,7 +410,8 @@ bd_apk_index_parse(const char *text, size_t len, const char *what, struct bd_apk
 			if (is_known_letter(letter)) {
 				if (apply_line(cur, letter, p + 2, n - 2, what, line, err) < 0)
 					return -err->code;
-			} else if ((letter >= 'a' && letter <= 'z') || (letter >= 'A' && letter <= 'Z')) {
+			} else if ((letter >= 'a' && letter <= 'z') ||
+			           (letter >= 'A' && letter <= 'Z')) {
 				/* apk: unknown fields are kept out of the way; so do we */
 				bd_strv_push_owned(&cur->extra, bd_xstrndup(p, n));
 				letter = '?';
@@ -428,7 +434,7 @@ bd_apk_index_parse(const char *text, size_t len, const char *what, struct bd_apk
 
 int
 bd_apk_index_write(const struct bd_apk_index *idx, const struct bd_apk_privkey *key,
-		   enum bd_hash_alg alg, uint64_t mtime, struct bd_buf *out, struct bd_err *err)
+                   enum bd_hash_alg alg, uint64_t mtime, struct bd_buf *out, struct bd_err *err)
 {
 	struct bd_buf text = { 0 }, tar = { 0 }, body = { 0 };
 	struct bd_gz_writer *gz;
@@ -440,8 +446,13 @@ bd_apk_index_write(const struct bd_apk_index *idx, const struct bd_apk_privkey *
 	if (idx->description) {
 		size_t dlen = strlen(idx->description);
 		struct bd_tar_hdr d = {
-			.name = "DESCRIPTION", .type = '0', .mode = 0644, .size = dlen,
-			.mtime = mtime, .uname = "root", .gname = "root",
+			.name = "DESCRIPTION",
+			.type = '0',
+			.mode = 0644,
+			.size = dlen,
+			.mtime = mtime,
+			.uname = "root",
+			.gname = "root",
 		};
 		r = bd_tar_write_header(&tar, &d, BD_TAR_GNU, err);
 		if (r < 0)
@@ -450,8 +461,13 @@ bd_apk_index_write(const struct bd_apk_index *idx, const struct bd_apk_privkey *
 		bd_tar_write_padding(&tar, dlen);
 	}
 	struct bd_tar_hdr a = {
-		.name = "APKINDEX", .type = '0', .mode = 0644, .size = text.len, .mtime = mtime,
-		.uname = "root", .gname = "root",
+		.name = "APKINDEX",
+		.type = '0',
+		.mode = 0644,
+		.size = text.len,
+		.mtime = mtime,
+		.uname = "root",
+		.gname = "root",
 	};
 	r = bd_tar_write_header(&tar, &a, BD_TAR_GNU, err);
 	if (r < 0)

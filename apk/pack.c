@@ -36,10 +36,10 @@
 #define SMALL_FILE (1u << 20)
 
 struct ent {
-	char *path;	 /* relative, no leading "./" */
-	char *link;	 /* symlink target, or hardlink target path */
-	char type;	 /* tar type */
-	unsigned mode;	 /* permission bits */
+	char *path;    /* relative, no leading "./" */
+	char *link;    /* symlink target, or hardlink target path */
+	char type;     /* tar type */
+	unsigned mode; /* permission bits */
 	uint64_t size;
 	dev_t dev;
 	ino_t ino;
@@ -60,8 +60,8 @@ bool
 bd_apk_script_type_valid(const char *type)
 {
 	static const char *const types[] = { ".pre-install",    ".post-install", ".pre-deinstall",
-					     ".post-deinstall", ".pre-upgrade",  ".post-upgrade",
-					     ".trigger" };
+		                             ".post-deinstall", ".pre-upgrade",  ".post-upgrade",
+		                             ".trigger" };
 
 	for (size_t i = 0; i < BD_ARRAY_SIZE(types); i++)
 		if (strcmp(type, types[i]) == 0)
@@ -128,20 +128,22 @@ symlink_escapes(const char *dir, const char *target)
 
 static int
 check_name(const char *path, const char *name, unsigned depth, const struct walk *w,
-	   struct bd_err *err)
+           struct bd_err *err)
 {
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			return bd_err_setx(err, EINVAL,
-					   "%s: control character in file name (apk rejects it)", path);
+			                   "%s: control character in file name (apk rejects it)",
+			                   path);
 	if (depth == 0 && name[0] == '.')
-		return bd_err_setx(err, EINVAL,
-				   "%s: top-level dot entry would be silently skipped by apk", path);
+		return bd_err_setx(
+		    err, EINVAL, "%s: top-level dot entry would be silently skipped by apk", path);
 	if (strlen(path) > BD_TAR_PATH_MAX)
 		return bd_err_setx(err, ENAMETOOLONG, "%.64s...: path longer than %d bytes", path,
-				   BD_TAR_PATH_MAX);
+		                   BD_TAR_PATH_MAX);
 	if (depth >= w->max_depth)
-		return bd_err_setx(err, ELOOP, "%s: deeper than %u directories", path, w->max_depth);
+		return bd_err_setx(err, ELOOP, "%s: deeper than %u directories", path,
+		                   w->max_depth);
 	return 0;
 }
 
@@ -152,19 +154,19 @@ check_mode(const char *path, const struct stat *st, const struct walk *w, struct
 
 	if (pol->expect_uid >= 0 && (long)st->st_uid != pol->expect_uid)
 		return bd_err_setx(err, EPERM, "%s: owned by uid %u, expected %ld", path,
-				   (unsigned)st->st_uid, pol->expect_uid);
+		                   (unsigned)st->st_uid, pol->expect_uid);
 	if (!S_ISLNK(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)) && !pol->allow_setuid)
 		return bd_err_setx(err, EPERM,
-				   "%s: setuid/setgid bit set (mode %04o); not allowed by the "
-				   "output policy",
-				   path, (unsigned)(st->st_mode & 07777));
+		                   "%s: setuid/setgid bit set (mode %04o); not allowed by the "
+		                   "output policy",
+		                   path, (unsigned)(st->st_mode & 07777));
 	if (pol->reject_writable) {
 		if (S_ISREG(st->st_mode) && (st->st_mode & 022))
-			return bd_err_setx(err, EPERM, "%s: group or world writable (mode %04o)", path,
-					   (unsigned)(st->st_mode & 07777));
+			return bd_err_setx(err, EPERM, "%s: group or world writable (mode %04o)",
+			                   path, (unsigned)(st->st_mode & 07777));
 		if (S_ISDIR(st->st_mode) && (st->st_mode & 002) && !(st->st_mode & S_ISVTX))
 			return bd_err_setx(err, EPERM,
-					   "%s: world-writable directory without sticky bit", path);
+			                   "%s: world-writable directory without sticky bit", path);
 	}
 	return 0;
 }
@@ -203,7 +205,7 @@ walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, struct bd_
 	for (size_t i = 0; i < names.n; i++) {
 		const char *name = names.v[i];
 		_cleanup_free_ char *path =
-			*prefix ? bd_xasprintf("%s/%s", prefix, name) : bd_xstrdup(name);
+		    *prefix ? bd_xasprintf("%s/%s", prefix, name) : bd_xstrdup(name);
 		struct stat st;
 		struct ent *e;
 
@@ -216,7 +218,7 @@ walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, struct bd_
 		}
 		if (w->n >= w->max_entries) {
 			r = bd_err_setx(err, E2BIG, "%s: more than %llu entries in the tree", path,
-					(unsigned long long)w->max_entries);
+			                (unsigned long long)w->max_entries);
 			goto out;
 		}
 		if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) {
@@ -228,7 +230,8 @@ walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, struct bd_
 			_cleanup_close_ int sub = -1;
 
 			if (st.st_dev != w->root_dev) {
-				r = bd_err_setx(err, EXDEV, "%s: a mount point inside the tree", path);
+				r = bd_err_setx(err, EXDEV, "%s: a mount point inside the tree",
+				                path);
 				goto out;
 			}
 			e = push_ent(w);
@@ -253,14 +256,17 @@ walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, struct bd_
 			e->ino = st.st_ino;
 			e->nlink = st.st_nlink;
 			if (e->size > BD_TAR_SIZE_MAX) {
-				r = bd_err_setx(err, EFBIG, "%s: %llu bytes, larger than a tar entry "
-						"apk can read", path, (unsigned long long)e->size);
+				r = bd_err_setx(err, EFBIG,
+				                "%s: %llu bytes, larger than a tar entry "
+				                "apk can read",
+				                path, (unsigned long long)e->size);
 				goto out;
 			}
 			w->total_bytes += e->size;
 			if (w->total_bytes > w->max_bytes) {
-				r = bd_err_setx(err, EFBIG, "%s: the tree holds more than %llu bytes",
-						path, (unsigned long long)w->max_bytes);
+				r = bd_err_setx(err, EFBIG,
+				                "%s: the tree holds more than %llu bytes", path,
+				                (unsigned long long)w->max_bytes);
 				goto out;
 			}
 		} else if (S_ISLNK(st.st_mode)) {
@@ -276,20 +282,22 @@ walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, struct bd_
 				goto out;
 			}
 			if (target[0] == '/' && w->pol->forbid_absolute_symlinks) {
-				r = bd_err_setx(err, EPERM,
-						"%s: symlink to absolute path %s is forbidden by the "
-						"output policy",
-						path, target);
+				r = bd_err_setx(
+				    err, EPERM,
+				    "%s: symlink to absolute path %s is forbidden by the "
+				    "output policy",
+				    path, target);
 				goto out;
 			}
 			if (symlink_escapes(prefix, target)) {
 				r = bd_err_setx(err, EPERM,
-						"%s: symlink target %s escapes the package root", path,
-						target);
+				                "%s: symlink target %s escapes the package root",
+				                path, target);
 				goto out;
 			}
 			if ((size_t)n > BD_TAR_PATH_MAX) {
-				r = bd_err_setx(err, ENAMETOOLONG, "%s: symlink target too long", path);
+				r = bd_err_setx(err, ENAMETOOLONG, "%s: symlink target too long",
+				                path);
 				goto out;
 			}
 			e = push_ent(w);
@@ -298,15 +306,15 @@ walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, struct bd_
 			e->type = '2';
 			e->mode = 0777;
 		} else {
-			const char *kind = S_ISCHR(st.st_mode)	 ? "character device"
-					   : S_ISBLK(st.st_mode) ? "block device"
-					   : S_ISFIFO(st.st_mode) ? "FIFO"
-					   : S_ISSOCK(st.st_mode) ? "socket"
-								  : "special file";
+			const char *kind = S_ISCHR(st.st_mode)    ? "character device"
+			                   : S_ISBLK(st.st_mode)  ? "block device"
+			                   : S_ISFIFO(st.st_mode) ? "FIFO"
+			                   : S_ISSOCK(st.st_mode) ? "socket"
+			                                          : "special file";
 			r = bd_err_setx(err, EPERM,
-					"%s: %s; only regular files, directories, symlinks and "
-					"hardlinks may be packaged",
-					path, kind);
+			                "%s: %s; only regular files, directories, symlinks and "
+			                "hardlinks may be packaged",
+			                path, kind);
 			goto out;
 		}
 	}
@@ -356,13 +364,14 @@ resolve_hardlinks(struct walk *w, uint64_t *installed, struct bd_err *err)
 	qsort(multi, nmulti, sizeof(*multi), ino_cmp);
 	for (size_t i = 0; i < nmulti;) {
 		size_t j = i + 1;
-		while (j < nmulti && multi[j]->dev == multi[i]->dev && multi[j]->ino == multi[i]->ino)
+		while (j < nmulti && multi[j]->dev == multi[i]->dev &&
+		       multi[j]->ino == multi[i]->ino)
 			j++;
 		if ((nlink_t)(j - i) != multi[i]->nlink) {
 			r = bd_err_setx(err, EPERM,
-					"%s: hard link count %lu but %zu link(s) inside the tree; "
-					"hardlinks leaving the tree are not allowed",
-					multi[i]->path, (unsigned long)multi[i]->nlink, j - i);
+			                "%s: hard link count %lu but %zu link(s) inside the tree; "
+			                "hardlinks leaving the tree are not allowed",
+			                multi[i]->path, (unsigned long)multi[i]->nlink, j - i);
 			goto out;
 		}
 		*installed += multi[i]->size;
@@ -463,7 +472,7 @@ sha1_fd(int fd, uint64_t size, const char *path, unsigned char *out, struct bd_e
 
 static int
 emit_header(struct bd_gz_writer *gz, struct bd_buf *hb, const struct bd_tar_hdr *h,
-	    struct bd_err *err)
+            struct bd_err *err)
 {
 	bd_buf_reset(hb);
 	int r = bd_tar_write_header(hb, h, BD_TAR_POSIX, err);
@@ -483,7 +492,7 @@ emit_padding(struct bd_gz_writer *gz, uint64_t size, struct bd_err *err)
 
 static int
 write_file_entry(int root, const struct ent *e, const struct bd_tar_hdr *base,
-		 struct bd_gz_writer *gz, struct bd_buf *hb, struct bd_err *err)
+                 struct bd_gz_writer *gz, struct bd_buf *hb, struct bd_err *err)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ unsigned char *small = NULL;
@@ -541,7 +550,7 @@ write_file_entry(int root, const struct ent *e, const struct bd_tar_hdr *base,
 
 static int
 write_data(int root, const struct walk *w, const struct bd_apk_pack_opts *o, struct data_sink *sink,
-	   struct bd_err *err)
+           struct bd_err *err)
 {
 	struct bd_gz_writer *gz = bd_gz_writer_new(o->level ? o->level : 6, data_sink_write, sink);
 	struct bd_buf hb = { 0 };
@@ -550,9 +559,13 @@ write_data(int root, const struct walk *w, const struct bd_apk_pack_opts *o, str
 	for (size_t i = 0; i < w->n && r == 0; i++) {
 		const struct ent *e = &w->v[i];
 		struct bd_tar_hdr h = {
-			.name = e->path, .type = e->type, .mode = e->mode, .mtime = o->mtime,
+			.name = e->path,
+			.type = e->type,
+			.mode = e->mode,
+			.mtime = o->mtime,
 			.size = e->type == '0' ? e->size : 0,
-			.uname = "root", .gname = "root",
+			.uname = "root",
+			.gname = "root",
 		};
 		unsigned char sha1[BD_HASH_MAX];
 		char hex[41];
@@ -593,8 +606,8 @@ write_data(int root, const struct walk *w, const struct bd_apk_pack_opts *o, str
 }
 
 static int
-build_control(const struct bd_apk_pkginfo *pi, const struct bd_apk_pack_opts *o,
-	      struct bd_buf *out, struct bd_err *err)
+build_control(const struct bd_apk_pkginfo *pi, const struct bd_apk_pack_opts *o, struct bd_buf *out,
+              struct bd_err *err)
 {
 	struct bd_buf text = { 0 }, tar = { 0 };
 	struct bd_gz_writer *gz;
@@ -604,8 +617,13 @@ build_control(const struct bd_apk_pkginfo *pi, const struct bd_apk_pack_opts *o,
 	if (r < 0)
 		goto out;
 	struct bd_tar_hdr h = {
-		.name = ".PKGINFO", .type = '0', .mode = 0644, .size = text.len, .mtime = o->mtime,
-		.uname = "root", .gname = "root",
+		.name = ".PKGINFO",
+		.type = '0',
+		.mode = 0644,
+		.size = text.len,
+		.mtime = o->mtime,
+		.uname = "root",
+		.gname = "root",
 	};
 	r = bd_tar_write_header(&tar, &h, BD_TAR_POSIX, err);
 	if (r < 0)
@@ -615,8 +633,13 @@ build_control(const struct bd_apk_pkginfo *pi, const struct bd_apk_pack_opts *o,
 	for (size_t i = 0; i < o->nscripts; i++) {
 		const struct bd_apk_script *s = &o->scripts[i];
 		struct bd_tar_hdr sh = {
-			.name = s->type, .type = '0', .mode = 0755, .size = s->len,
-			.mtime = o->mtime, .uname = "root", .gname = "root",
+			.name = s->type,
+			.type = '0',
+			.mode = 0755,
+			.size = s->len,
+			.mtime = o->mtime,
+			.uname = "root",
+			.gname = "root",
 		};
 		r = bd_tar_write_header(&tar, &sh, BD_TAR_POSIX, err);
 		if (r < 0)
@@ -675,7 +698,8 @@ copy_fd(int in, int out, uint64_t n, const char *what, struct bd_err *err)
 	off_t off = 0;
 
 	while ((uint64_t)off < n) {
-		size_t chunk = n - (uint64_t)off > (1u << 30) ? (1u << 30) : (size_t)(n - (uint64_t)off);
+		size_t chunk =
+		    n - (uint64_t)off > (1u << 30) ? (1u << 30) : (size_t)(n - (uint64_t)off);
 		ssize_t r = copy_file_range(in, &off, out, NULL, chunk, 0);
 		if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL))
 			r = sendfile(out, in, &off, chunk);
@@ -692,7 +716,7 @@ copy_fd(int in, int out, uint64_t n, const char *what, struct bd_err *err)
 
 int
 bd_apk_pack(int root_dirfd, const struct bd_apk_pack_opts *o, const char *out_path,
-	    struct bd_apk_pack_result *res, struct bd_err *err)
+            struct bd_apk_pack_result *res, struct bd_err *err)
 {
 	struct walk w = { .pol = &o->policy };
 	struct bd_apk_pkginfo pi;
@@ -713,7 +737,7 @@ bd_apk_pack(int root_dirfd, const struct bd_apk_pack_opts *o, const char *out_pa
 	for (size_t i = 0; i < o->nscripts; i++)
 		if (!bd_apk_script_type_valid(o->scripts[i].type))
 			return bd_err_setx(err, EINVAL, "unknown install script type '%s'",
-					   o->scripts[i].type);
+			                   o->scripts[i].type);
 	r = bd_apk_pkginfo_validate(o->info, err);
 	if (r < 0)
 		return r;
@@ -754,7 +778,7 @@ bd_apk_pack(int root_dirfd, const struct bd_apk_pack_opts *o, const char *out_pa
 		goto out;
 	if (o->key) {
 		r = bd_apk_signature_member(o->key, o->sig_alg, control.data, control.len, o->mtime,
-					    &head, err);
+		                            &head, err);
 		if (r < 0)
 			goto out;
 	}

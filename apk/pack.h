@@ -19,14 +19,14 @@
 #include "common/err.h"
 
 struct bd_apk_pack_policy {
-	bool allow_setuid;	      /* keep setuid/setgid bits instead of rejecting */
+	bool allow_setuid;             /* keep setuid/setgid bits instead of rejecting */
 	bool forbid_absolute_symlinks; /* reject symlinks to absolute paths */
-	bool reject_writable;	      /* reject group/world-writable files and
+	bool reject_writable;          /* reject group/world-writable files and
 				       * world-writable dirs without sticky bit */
-	long expect_uid;	      /* owner every entry must have; -1 = any */
-	uint64_t max_entries;	      /* 0 = default (1,000,000) */
-	uint64_t max_total_bytes;     /* 0 = default (64 GiB) */
-	unsigned max_depth;	      /* 0 = default (256) */
+	long expect_uid;               /* owner every entry must have; -1 = any */
+	uint64_t max_entries;          /* 0 = default (1,000,000) */
+	uint64_t max_total_bytes;      /* 0 = default (64 GiB) */
+	unsigned max_depth;            /* 0 = default (256) */
 };
 
 struct bd_apk_script {
@@ -39,9 +39,9 @@ struct bd_apk_pack_opts {
 	const struct bd_apk_pkginfo *info; /* name, version, ... (size and datahash
 					    * are computed) */
 	const struct bd_apk_privkey *key;  /* NULL: unsigned package */
-	enum bd_hash_alg sig_alg;	   /* BD_HASH_SHA256 (.SIGN.RSA256.) by default */
-	uint64_t mtime;			   /* SOURCE_DATE_EPOCH */
-	int level;			   /* gzip level of the data part, 1..9 (0 = 6) */
+	enum bd_hash_alg sig_alg;          /* BD_HASH_SHA256 (.SIGN.RSA256.) by default */
+	uint64_t mtime;                    /* SOURCE_DATE_EPOCH */
+	int level;                         /* gzip level of the data part, 1..9 (0 = 6) */
 	const struct bd_apk_script *scripts;
 	size_t nscripts;
 	struct bd_apk_pack_policy policy;
@@ -50,7 +50,7 @@ struct bd_apk_pack_opts {
 
 /* What the index needs, so it never re-reads the package. */
 struct bd_apk_pack_result {
-	char identity[32]; /* C: */
+	char identity[32];  /* C: */
 	uint64_t file_size; /* S: */
 	uint64_t installed_size;
 	char datahash[65];
@@ -63,7 +63,8 @@ struct bd_apk_pack_result {
  * a partial file).  @res is filled on success; free res->info with
  * bd_apk_pkginfo_free(). */
 int bd_apk_pack(int root_dirfd, const struct bd_apk_pack_opts *opts, const char *out_path,
-		struct bd_apk_pack_result *res, struct bd_err *err) __attribute__((warn_unused_result));
+                struct bd_apk_pack_result *res, struct bd_err *err)
+    __attribute__((warn_unused_result));
 
 /* Is @type one of apk's script names? */
 bool bd_apk_script_type_valid(const char *type);

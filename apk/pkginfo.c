@@ -12,9 +12,10 @@
 void
 bd_apk_pkginfo_free(struct bd_apk_pkginfo *pi)
 {
-	char **scalars[] = { &pi->name,	     &pi->version, &pi->description, &pi->url,
-			     &pi->license,   &pi->arch,	   &pi->origin,	     &pi->maintainer,
-			     &pi->commit,    &pi->packager };
+	char **scalars[] = {
+		&pi->name, &pi->version, &pi->description, &pi->url,    &pi->license,
+		&pi->arch, &pi->origin,  &pi->maintainer,  &pi->commit, &pi->packager
+	};
 
 	for (size_t i = 0; i < BD_ARRAY_SIZE(scalars); i++) {
 		free(*scalars[i]);
@@ -116,7 +117,7 @@ bd_apk_dep_parse(const char *s, size_t len, struct bd_apk_dep *dep, struct bd_er
 		unsigned char c = (unsigned char)s[k];
 		if (c <= ' ' || c == 0x7f)
 			return bd_err_setx(err, EINVAL, "dependency '%.*s': bad character in name",
-					   (int)len, s);
+			                   (int)len, s);
 	}
 	if (i < len && s[i] == '@') {
 		start = ++i;
@@ -124,7 +125,7 @@ bd_apk_dep_parse(const char *s, size_t len, struct bd_apk_dep *dep, struct bd_er
 			i++;
 		if (i == start || i - start >= sizeof(dep->tag))
 			return bd_err_setx(err, EINVAL, "dependency '%.*s': bad repository tag",
-					   (int)len, s);
+			                   (int)len, s);
 		memcpy(dep->tag, s + start, i - start);
 	}
 	if (i == len)
@@ -138,22 +139,24 @@ bd_apk_dep_parse(const char *s, size_t len, struct bd_apk_dep *dep, struct bd_er
 	} else {
 		dep->op = bd_apk_version_op_parse(s + start, i - start);
 		if (dep->op == 0)
-			return bd_err_setx(err, EINVAL, "dependency '%.*s': unknown operator '%.*s'",
-					   (int)len, s, (int)(i - start), s + start);
+			return bd_err_setx(err, EINVAL,
+			                   "dependency '%.*s': unknown operator '%.*s'", (int)len,
+			                   s, (int)(i - start), s + start);
 	}
 	if (i == len)
 		return bd_err_setx(err, EINVAL, "dependency '%.*s': operator without a version",
-				   (int)len, s);
+		                   (int)len, s);
 	if (len - i >= sizeof(dep->version))
 		return bd_err_setx(err, EINVAL, "dependency '%.*s': version too long", (int)len, s);
 	memcpy(dep->version, s + i, len - i);
 	if (dep->op == (BD_APK_VER_LESS | BD_APK_VER_GREATER)) {
 		if (strncmp(dep->version, "Q1", 2) != 0 || strlen(dep->version) != 30)
-			return bd_err_setx(err, EINVAL, "dependency '%.*s': '><' needs a Q1 checksum",
-					   (int)len, s);
+			return bd_err_setx(err, EINVAL,
+			                   "dependency '%.*s': '><' needs a Q1 checksum", (int)len,
+			                   s);
 	} else if (!bd_apk_version_valid(dep->version)) {
 		return bd_err_setx(err, EINVAL, "dependency '%.*s': invalid version '%s'", (int)len,
-				   s, dep->version);
+		                   s, dep->version);
 	}
 	return 0;
 }
@@ -195,13 +198,13 @@ validate_deps(const char *field, const struct bd_strv *sv, bool allow_conflict, 
 	for (size_t i = 0; i < sv->n; i++) {
 		struct bd_apk_dep dep;
 		if (strpbrk(sv->v[i], " \t\n"))
-			return bd_err_setx(err, EINVAL, "%s '%s': one item per entry, no spaces", field,
-					   sv->v[i]);
+			return bd_err_setx(err, EINVAL, "%s '%s': one item per entry, no spaces",
+			                   field, sv->v[i]);
 		if (bd_apk_dep_parse(sv->v[i], strlen(sv->v[i]), &dep, err) < 0)
 			return bd_err_prefix(err, "%s: ", field);
 		if (dep.conflict && !allow_conflict)
 			return bd_err_setx(err, EINVAL, "%s '%s': '!' is only allowed in depends",
-					   field, sv->v[i]);
+			                   field, sv->v[i]);
 	}
 	return 0;
 }
@@ -211,24 +214,26 @@ bd_apk_pkginfo_validate(const struct bd_apk_pkginfo *pi, struct bd_err *err)
 {
 	const char *scalars[][2] = {
 		{ "pkgdesc", pi->description }, { "url", pi->url },
-		{ "license", pi->license },	{ "arch", pi->arch },
-		{ "origin", pi->origin },	{ "maintainer", pi->maintainer },
-		{ "commit", pi->commit },	{ "packager", pi->packager },
+		{ "license", pi->license },     { "arch", pi->arch },
+		{ "origin", pi->origin },       { "maintainer", pi->maintainer },
+		{ "commit", pi->commit },       { "packager", pi->packager },
 	};
 
 	if (!pi->name || !bd_apk_name_valid(pi->name))
 		return bd_err_setx(err, EINVAL,
-				   "package name '%s' is invalid (letters, digits and . _ + -, "
-				   "starting with a letter or digit)",
-				   pi->name ? pi->name : "");
+		                   "package name '%s' is invalid (letters, digits and . _ + -, "
+		                   "starting with a letter or digit)",
+		                   pi->name ? pi->name : "");
 	if (!pi->version || !*pi->version || !bd_apk_version_valid(pi->version))
-		return bd_err_setx(err, EINVAL, "package %s: version '%s' is not a valid apk version",
-				   pi->name, pi->version ? pi->version : "");
+		return bd_err_setx(err, EINVAL,
+		                   "package %s: version '%s' is not a valid apk version", pi->name,
+		                   pi->version ? pi->version : "");
 	for (size_t i = 0; i < BD_ARRAY_SIZE(scalars); i++)
 		if (scalars[i][1] && check_line_value(scalars[i][0], scalars[i][1], err) < 0)
 			return bd_err_prefix(err, "package %s: ", pi->name);
 	if (pi->arch && (strpbrk(pi->arch, " /") || !*pi->arch))
-		return bd_err_setx(err, EINVAL, "package %s: invalid arch '%s'", pi->name, pi->arch);
+		return bd_err_setx(err, EINVAL, "package %s: invalid arch '%s'", pi->name,
+		                   pi->arch);
 	if (validate_deps("depends", &pi->depends, true, err) < 0 ||
 	    validate_deps("provides", &pi->provides, false, err) < 0 ||
 	    validate_deps("install_if", &pi->install_if, true, err) < 0 ||
@@ -238,13 +243,13 @@ bd_apk_pkginfo_validate(const struct bd_apk_pkginfo *pi, struct bd_err *err)
 		if (check_line_value("triggers", pi->triggers.v[i], err) < 0 ||
 		    strchr(pi->triggers.v[i], ' '))
 			return bd_err_setx(err, EINVAL, "package %s: bad trigger '%s'", pi->name,
-					   pi->triggers.v[i]);
+			                   pi->triggers.v[i]);
 	return 0;
 }
 
 int
 bd_apk_pkginfo_format(const struct bd_apk_pkginfo *pi, const char *generator, struct bd_buf *out,
-		      struct bd_err *err)
+                      struct bd_err *err)
 {
 	int r = bd_apk_pkginfo_validate(pi, err);
 
@@ -404,11 +409,13 @@ bd_apk_pkginfo_parse(const char *text, size_t len, struct bd_apk_pkginfo *pi, st
 			if (parse_number("size", v, vlen, &pi->installed_size, err) < 0)
 				return -err->code;
 		} else if (K("provider_priority")) {
-			if (parse_signed("provider_priority", v, vlen, &pi->provider_priority, err) < 0)
+			if (parse_signed("provider_priority", v, vlen, &pi->provider_priority,
+			                 err) < 0)
 				return -err->code;
 			pi->has_provider_priority = true;
 		} else if (K("replaces_priority")) {
-			if (parse_signed("replaces_priority", v, vlen, &pi->replaces_priority, err) < 0)
+			if (parse_signed("replaces_priority", v, vlen, &pi->replaces_priority,
+			                 err) < 0)
 				return -err->code;
 			pi->has_replaces_priority = true;
 		} else if (K("depend")) {
@@ -430,8 +437,9 @@ bd_apk_pkginfo_parse(const char *text, size_t len, struct bd_apk_pkginfo *pi, st
 				bd_strv_push(&pi->triggers, t);
 		} else if (K("datahash")) {
 			if (vlen != 64 || strspn(v, "0123456789abcdef") < 64)
-				return bd_err_setx(err, EINVAL,
-						   ".PKGINFO: datahash is not 64 lower-case hex digits");
+				return bd_err_setx(
+				    err, EINVAL,
+				    ".PKGINFO: datahash is not 64 lower-case hex digits");
 			memcpy(pi->datahash, v, 64);
 			pi->datahash[64] = '\0';
 		}

@@ -33,7 +33,7 @@
 #include "common/util.h"
 
 enum phase {
-	PH_SIG,	    /* before the first non-signature entry */
+	PH_SIG,     /* before the first non-signature entry */
 	PH_CONTROL, /* inside the control member of a package */
 	PH_DATA,    /* after the control member */
 	PH_INDEX,   /* inside an index body */
@@ -45,7 +45,7 @@ struct rd {
 	struct bd_apk_file *out;
 	struct bd_gz_reader *gz;
 	enum phase phase;
-	int sig_member; /* member holding signature entries, -1 if none yet */
+	int sig_member;         /* member holding signature entries, -1 if none yet */
 	struct bd_buf memb_raw; /* raw bytes of the current member (before data) */
 	bool raw_overflow;
 	/* the signature chosen for verification (first with a key file) */
@@ -58,7 +58,7 @@ struct rd {
 	/* streaming hashes over raw bytes after the control member */
 	struct bd_hash *datahash;
 	struct bd_apk_sigcheck *stream_sig; /* legacy packages and indexes */
-	struct bd_hash *stream_id;	    /* legacy identity */
+	struct bd_hash *stream_id;          /* legacy identity */
 	bool legacy;
 	bool data_seen;
 	/* control / index contents */
@@ -101,9 +101,8 @@ bd_apk_q1_encode(const unsigned char *sha1, char *out)
 }
 
 /* Record a failure verdict with its message; returns -code. */
-static int
-failst(struct rd *rd, enum bd_apk_status st, struct bd_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+static int failst(struct rd *rd, enum bd_apk_status st, struct bd_err *err, int code,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static int
 failst(struct rd *rd, enum bd_apk_status st, struct bd_err *err, int code, const char *fmt, ...)
@@ -168,10 +167,10 @@ finish_control(struct rd *rd, struct bd_err *err)
 
 	if (rd->raw_overflow)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EFBIG,
-			      "control segment larger than %u bytes", BD_APK_MAX_CONTROL);
+		              "control segment larger than %u bytes", BD_APK_MAX_CONTROL);
 	if (!rd->have_pkginfo)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-			      "control segment has no .PKGINFO entry");
+		              "control segment has no .PKGINFO entry");
 	if (bd_apk_pkginfo_parse(rd->pkginfo.data, rd->pkginfo.len, &out->pkginfo, err) < 0) {
 		out->status = BD_APK_BAD_ARCHIVE;
 		return bd_err_prefix(err, "%s: ", rd->what);
@@ -185,7 +184,7 @@ finish_control(struct rd *rd, struct bd_err *err)
 			struct bd_apk_sigcheck *sc = bd_apk_sigcheck_new(rd->key, rd->key_alg, err);
 			if (!sc)
 				return failst(rd, BD_APK_BAD_SIGNATURE, err, EKEYREJECTED, "%s",
-					      err->msg);
+				              err->msg);
 			bd_apk_sigcheck_update(sc, rd->memb_raw.data, rd->memb_raw.len);
 			rd->sig_ok = bd_apk_sigcheck_final(sc, rd->sig, rd->siglen) ? 1 : 0;
 			bd_apk_sigcheck_free(sc);
@@ -199,7 +198,7 @@ finish_control(struct rd *rd, struct bd_err *err)
 			rd->stream_sig = bd_apk_sigcheck_new(rd->key, rd->key_alg, err);
 			if (!rd->stream_sig)
 				return failst(rd, BD_APK_BAD_SIGNATURE, err, EKEYREJECTED, "%s",
-					      err->msg);
+				              err->msg);
 			bd_apk_sigcheck_update(rd->stream_sig, rd->memb_raw.data, rd->memb_raw.len);
 		}
 	}
@@ -217,7 +216,7 @@ member_boundary(struct rd *rd, struct bd_err *err)
 	case PH_SIG:
 		if (rd->sig_member != m)
 			return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-				      "gzip member %d holds no tar entry", m);
+			              "gzip member %d holds no tar entry", m);
 		/* the signature segment ended; its bytes are not signed */
 		bd_buf_reset(&rd->memb_raw);
 		rd->raw_overflow = false;
@@ -255,7 +254,8 @@ tar_src(void *ctx, void *buf, size_t n, struct bd_err *err)
 		if (nx == 0) {
 			if (got == 0)
 				return 0;
-			return bd_err_setx(err, EINVAL, "%s: file ends inside a tar block", rd->what);
+			return bd_err_setx(err, EINVAL, "%s: file ends inside a tar block",
+			                   rd->what);
 		}
 	}
 	return 1;
@@ -268,11 +268,12 @@ slurp(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_entry *e, siz
 {
 	if (e->size > max)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EFBIG, "%s: %llu bytes, limit is %zu",
-			      e->name, (unsigned long long)e->size, max);
+		              e->name, (unsigned long long)e->size, max);
 	bd_buf_reset(out);
 	bd_buf_reserve(out, (size_t)e->size);
 	for (;;) {
-		ssize_t r = bd_tar_read(tr, out->data + out->len, (size_t)e->size - out->len + 1, err);
+		ssize_t r =
+		    bd_tar_read(tr, out->data + out->len, (size_t)e->size - out->len + 1, err);
 		if (r < 0)
 			return lower_fail(rd, (int)r, err);
 		if (r == 0)
@@ -285,7 +286,7 @@ slurp(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_entry *e, siz
 
 static int
 handle_sig_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_entry *e,
-		 struct bd_err *err)
+                 struct bd_err *err)
 {
 	static const struct {
 		const char *prefix;
@@ -304,14 +305,14 @@ handle_sig_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_en
 
 	if (rd->sig_member >= 0 && rd->sig_member != m)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-			      "signature entries spread over several gzip members");
+		              "signature entries spread over several gzip members");
 	rd->sig_member = m;
 	if (out->nsigs >= BD_APK_MAX_SIGS)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, E2BIG, "more than %d signature entries",
-			      BD_APK_MAX_SIGS);
+		              BD_APK_MAX_SIGS);
 	if (e->type != '0' || strchr(e->name, '/'))
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL, "%s: malformed signature entry",
-			      e->name);
+		              e->name);
 	s = &out->sigs[out->nsigs++];
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < BD_ARRAY_SIZE(types); i++) {
@@ -353,9 +354,9 @@ handle_sig_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_en
 static bool
 is_script_name(const char *n)
 {
-	static const char *const scripts[] = { ".pre-install",	 ".post-install", ".pre-deinstall",
-					       ".post-deinstall", ".pre-upgrade", ".post-upgrade",
-					       ".trigger" };
+	static const char *const scripts[] = { ".pre-install",    ".post-install", ".pre-deinstall",
+		                               ".post-deinstall", ".pre-upgrade",  ".post-upgrade",
+		                               ".trigger" };
 
 	for (size_t i = 0; i < BD_ARRAY_SIZE(scripts); i++)
 		if (strcmp(n, scripts[i]) == 0)
@@ -365,11 +366,11 @@ is_script_name(const char *n)
 
 static int
 handle_control_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_entry *e,
-		     struct bd_err *err)
+                     struct bd_err *err)
 {
 	if (strncmp(e->name, ".SIGN.", 6) == 0)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-			      "%s: signature entry inside the control segment", e->name);
+		              "%s: signature entry inside the control segment", e->name);
 	if (strcmp(e->name, ".PKGINFO") == 0) {
 		if (rd->have_pkginfo)
 			return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL, "two .PKGINFO entries");
@@ -379,7 +380,7 @@ handle_control_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_ta
 	if (is_script_name(e->name)) {
 		if (e->size > BD_APK_MAX_PKGINFO)
 			return failst(rd, BD_APK_BAD_ARCHIVE, err, EFBIG, "%s: script too large",
-				      e->name);
+			              e->name);
 	}
 	bd_strv_push(&rd->out->scripts, e->name);
 	return 0;
@@ -425,7 +426,7 @@ add_entry(struct rd *rd, const struct bd_tar_entry *e, const char *name)
 
 static int
 handle_data_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_entry *e,
-		  struct bd_err *err)
+                  struct bd_err *err)
 {
 	char name[BD_TAR_PATH_MAX + 1];
 	const char *why;
@@ -433,11 +434,11 @@ handle_data_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_e
 
 	if (++rd->out->nfiles > BD_APK_MAX_ENTRIES)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, E2BIG, "more than %d data entries",
-			      BD_APK_MAX_ENTRIES);
+		              BD_APK_MAX_ENTRIES);
 	why = unsafe_name(e->name);
 	if (why)
-		return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL, "unsafe entry '%s': %s",
-			      e->name, why);
+		return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL, "unsafe entry '%s': %s", e->name,
+		              why);
 	/* directories may carry a trailing '/' */
 	snprintf(name, sizeof(name), "%s", e->name);
 	len = strlen(name);
@@ -454,9 +455,9 @@ handle_data_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_e
 		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - name), name);
 		if (!bd_strset_has(&rd->dirs, parent))
 			return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-				      "%s: parent directory %s has no earlier entry "
-				      "(apk add: no dirent in archive)",
-				      name, parent);
+			              "%s: parent directory %s has no earlier entry "
+			              "(apk add: no dirent in archive)",
+			              name, parent);
 	}
 	switch (e->type) {
 	case '5':
@@ -465,8 +466,8 @@ handle_data_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_e
 	case '1':
 		if (!bd_strset_has(&rd->files, e->linkname))
 			return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-				      "%s: hardlink target %s is not an earlier file", name,
-				      e->linkname);
+			              "%s: hardlink target %s is not an earlier file", name,
+			              e->linkname);
 		return 0;
 	case '2':
 	case '0':
@@ -477,7 +478,7 @@ handle_data_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_e
 	}
 	if (!e->has_sha1)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-			      "%s: no APK-TOOLS.checksum.SHA1 record", name);
+		              "%s: no APK-TOOLS.checksum.SHA1 record", name);
 	if (e->type == '0')
 		bd_strset_add(&rd->files, name);
 	if (rd->opts->skip_file_checksums)
@@ -502,14 +503,14 @@ handle_data_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_e
 	bd_hex(sha1, 20, hex);
 	if (strcmp(hex, e->sha1_hex) != 0)
 		return failst(rd, BD_APK_BAD_SIGNATURE, err, EBADMSG,
-			      "%s: file checksum mismatch (APK-TOOLS.checksum.SHA1 %s, content %s)",
-			      name, e->sha1_hex, hex);
+		              "%s: file checksum mismatch (APK-TOOLS.checksum.SHA1 %s, content %s)",
+		              name, e->sha1_hex, hex);
 	return 0;
 }
 
 static int
 handle_index_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_entry *e,
-		   struct bd_err *err)
+                   struct bd_err *err)
 {
 	struct bd_buf tmp = { 0 };
 	int r;
@@ -531,7 +532,7 @@ handle_index_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_
 	}
 	if (strncmp(e->name, ".SIGN.", 6) == 0)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-			      "%s: signature entry after the index body started", e->name);
+		              "%s: signature entry after the index body started", e->name);
 	return 0; /* other entries are ignored, as apk does */
 }
 
@@ -543,9 +544,9 @@ start_body(struct rd *rd, const struct bd_tar_entry *e, struct bd_err *err)
 
 	if (rd->sig_member == m)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-			      "signature and %s share gzip member %d (the signature tar must be "
-			      "its own member)",
-			      e->name, m);
+		              "signature and %s share gzip member %d (the signature tar must be "
+		              "its own member)",
+		              e->name, m);
 	if (rd->raw_overflow)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EFBIG, "first segment too large");
 	if (e->name[0] == '.' && !strchr(e->name, '/')) {
@@ -559,7 +560,7 @@ start_body(struct rd *rd, const struct bd_tar_entry *e, struct bd_err *err)
 			rd->stream_sig = bd_apk_sigcheck_new(rd->key, rd->key_alg, err);
 			if (!rd->stream_sig)
 				return failst(rd, BD_APK_BAD_SIGNATURE, err, EKEYREJECTED, "%s",
-					      err->msg);
+				              err->msg);
 			/* everything after the signature member is signed */
 			bd_apk_sigcheck_update(rd->stream_sig, rd->memb_raw.data, rd->memb_raw.len);
 		}
@@ -568,9 +569,9 @@ start_body(struct rd *rd, const struct bd_tar_entry *e, struct bd_err *err)
 		return 0;
 	}
 	return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-		      "neither a package nor an index: first entry is '%s' (no data entry may "
-		      "precede .PKGINFO)",
-		      e->name);
+	              "neither a package nor an index: first entry is '%s' (no data entry may "
+	              "precede .PKGINFO)",
+	              e->name);
 }
 
 /* After the end-of-archive marker: only zeros may follow, to EOF. */
@@ -587,7 +588,7 @@ drain(struct rd *rd, struct bd_err *err)
 			for (ssize_t i = 0; i < r; i++)
 				if (buf[i])
 					return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-						      "data after the end of the tar archive");
+					              "data after the end of the tar archive");
 			continue;
 		}
 		int b = member_boundary(rd, err);
@@ -610,25 +611,26 @@ conclude(struct rd *rd, struct bd_err *err)
 	if (out->kind == BD_APK_KIND_PACKAGE) {
 		if (rd->phase != PH_DATA)
 			return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-				      "package ends inside its control segment");
+			              "package ends inside its control segment");
 		bd_hash_final(rd->datahash, d);
 		bd_hex(d, 32, out->datahash);
 		if (rd->legacy) {
 			bd_hash_final(rd->stream_id, d);
 			bd_apk_q1_encode(d, out->identity);
 			if (rd->stream_sig)
-				rd->sig_ok = bd_apk_sigcheck_final(rd->stream_sig, rd->sig, rd->siglen);
+				rd->sig_ok =
+				    bd_apk_sigcheck_final(rd->stream_sig, rd->sig, rd->siglen);
 		} else if (strcmp(out->datahash, out->pkginfo.datahash) != 0) {
 			return failst(rd, BD_APK_BAD_SIGNATURE, err, EBADMSG,
-				      "datahash mismatch: .PKGINFO says %s, data is %s",
-				      out->pkginfo.datahash, out->datahash);
+			              "datahash mismatch: .PKGINFO says %s, data is %s",
+			              out->pkginfo.datahash, out->datahash);
 		}
 	} else {
 		if (!rd->have_apkindex)
 			return failst(rd, BD_APK_BAD_ARCHIVE, err, ENOMSG,
-				      "index has no APKINDEX entry");
+			              "index has no APKINDEX entry");
 		if (bd_apk_index_parse(rd->apkindex.data, rd->apkindex.len, rd->what, &out->index,
-				       err) < 0) {
+		                       err) < 0) {
 			out->status = BD_APK_BAD_ARCHIVE;
 			return -err->code;
 		}
@@ -652,25 +654,24 @@ conclude(struct rd *rd, struct bd_err *err)
 		for (size_t i = 0; i < out->nsigs; i++) {
 			size_t l = strlen(names);
 			snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "",
-				 out->sigs[i].keyname);
+			         out->sigs[i].keyname);
 		}
 		if (rd->untrusted_why[0])
-			return failst(rd, BD_APK_UNTRUSTED, err, ENOKEY,
-				      "signed by %s; %s", names, rd->untrusted_why);
+			return failst(rd, BD_APK_UNTRUSTED, err, ENOKEY, "signed by %s; %s", names,
+			              rd->untrusted_why);
 		return failst(rd, BD_APK_UNTRUSTED, err, ENOKEY,
-			      "signed by %s, no such public key in the keys directory",
-			      names);
+		              "signed by %s, no such public key in the keys directory", names);
 	}
 	if (rd->sig_ok != 1)
 		return failst(rd, BD_APK_BAD_SIGNATURE, err, EKEYREJECTED,
-			      "signature does not verify with key %s", out->signer);
+		              "signature does not verify with key %s", out->signer);
 	out->status = BD_APK_OK;
 	return 0;
 }
 
 int
 bd_apk_read(int fd, const char *what, const struct bd_apk_read_opts *opts, struct bd_apk_file *out,
-	    struct bd_err *err)
+            struct bd_err *err)
 {
 	struct bd_tar_reader tr;
 	struct bd_tar_entry *e = bd_xmalloc(sizeof(*e));
@@ -717,9 +718,9 @@ bd_apk_read(int fd, const char *what, const struct bd_apk_read_opts *opts, struc
 		case PH_CONTROL:
 			if (e->name[0] != '.' || strchr(e->name, '/')) {
 				r = failst(&rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-					   "data entry '%s' inside the control gzip member (legacy "
-					   "layout; data must start a new member)",
-					   e->name);
+				           "data entry '%s' inside the control gzip member (legacy "
+				           "layout; data must start a new member)",
+				           e->name);
 				goto out;
 			}
 			r = handle_control_entry(&rd, &tr, e, err);
@@ -740,8 +741,8 @@ bd_apk_read(int fd, const char *what, const struct bd_apk_read_opts *opts, struc
 	}
 	if (rd.phase == PH_SIG) {
 		r = failst(&rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
-			   out->nsigs ? "only signature entries, no package or index content"
-				      : "empty archive");
+		           out->nsigs ? "only signature entries, no package or index content"
+		                      : "empty archive");
 		goto out;
 	}
 	r = drain(&rd, err);
@@ -765,7 +766,7 @@ out:
 
 int
 bd_apk_read_path(const char *path, const struct bd_apk_read_opts *opts, struct bd_apk_file *out,
-		 struct bd_err *err)
+                 struct bd_err *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 

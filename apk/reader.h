@@ -24,12 +24,12 @@
 #include "apk/pkginfo.h"
 #include "common/err.h"
 
-#define BD_APK_MAX_SIG 8192		   /* one signature entry */
-#define BD_APK_MAX_SIGS 16		   /* signature entries */
-#define BD_APK_MAX_CONTROL (16u << 20)	   /* raw control member */
-#define BD_APK_MAX_PKGINFO (4u << 20)	   /* .PKGINFO / one script */
-#define BD_APK_MAX_TOTAL (64ull << 30)	   /* decompressed bytes per file */
-#define BD_APK_MAX_ENTRIES 4000000	   /* data entries per package */
+#define BD_APK_MAX_SIG 8192            /* one signature entry */
+#define BD_APK_MAX_SIGS 16             /* signature entries */
+#define BD_APK_MAX_CONTROL (16u << 20) /* raw control member */
+#define BD_APK_MAX_PKGINFO (4u << 20)  /* .PKGINFO / one script */
+#define BD_APK_MAX_TOTAL (64ull << 30) /* decompressed bytes per file */
+#define BD_APK_MAX_ENTRIES 4000000     /* data entries per package */
 
 enum bd_apk_kind {
 	BD_APK_KIND_PACKAGE,
@@ -43,7 +43,7 @@ enum bd_apk_status {
 	BD_APK_BAD_SIGNATURE, /* signature, datahash or file checksum mismatch */
 	BD_APK_BAD_ARCHIVE,   /* malformed structure */
 	BD_APK_IO_ERROR,
-	BD_APK_NOT_CHECKED,   /* parsed, signatures not checked (no keys given) */
+	BD_APK_NOT_CHECKED, /* parsed, signatures not checked (no keys given) */
 };
 
 const char *bd_apk_status_str(enum bd_apk_status s);
@@ -66,10 +66,10 @@ struct bd_apk_entry {
 };
 
 struct bd_apk_read_opts {
-	int keys_dirfd;		  /* -1: do not check signatures */
+	int keys_dirfd;           /* -1: do not check signatures */
 	bool skip_file_checksums; /* do not recompute per-file SHA1s */
-	bool list_entries;	  /* fill entries[] */
-	bool keep_index_text;	  /* keep the raw APKINDEX text in index_text */
+	bool list_entries;        /* fill entries[] */
+	bool keep_index_text;     /* keep the raw APKINDEX text in index_text */
 };
 
 struct bd_apk_file {
@@ -81,8 +81,8 @@ struct bd_apk_file {
 	char signer[256]; /* key that verified (or failed) the signature */
 	/* package */
 	struct bd_apk_pkginfo pkginfo;
-	char identity[32];  /* "Q1..." for the index's C: */
-	char datahash[65];  /* computed */
+	char identity[32];      /* "Q1..." for the index's C: */
+	char datahash[65];      /* computed */
 	struct bd_strv scripts; /* control entries other than .PKGINFO */
 	struct bd_apk_entry *entries;
 	size_t nentries, entries_cap;
@@ -99,11 +99,11 @@ struct bd_apk_file {
  * @err to the reason; @out holds whatever was parsed.  Free @out with
  * bd_apk_file_free() in every case. */
 int bd_apk_read(int fd, const char *what, const struct bd_apk_read_opts *opts,
-		struct bd_apk_file *out, struct bd_err *err) __attribute__((warn_unused_result));
+                struct bd_apk_file *out, struct bd_err *err) __attribute__((warn_unused_result));
 
 /* Open @path and bd_apk_read() it. */
 int bd_apk_read_path(const char *path, const struct bd_apk_read_opts *opts, struct bd_apk_file *out,
-		     struct bd_err *err) __attribute__((warn_unused_result));
+                     struct bd_err *err) __attribute__((warn_unused_result));
 
 void bd_apk_file_free(struct bd_apk_file *f);
 

@@ -72,8 +72,8 @@ checksum(struct ustar *h)
 
 static void
 fill_ustar(struct ustar *u, const char *name, char type, unsigned mode, uint64_t size,
-	   uint64_t mtime, unsigned uid, unsigned gid, const char *uname, const char *gname,
-	   const char *linkname, enum bd_tar_magic magic)
+           uint64_t mtime, unsigned uid, unsigned gid, const char *uname, const char *gname,
+           const char *linkname, enum bd_tar_magic magic)
 {
 	memset(u, 0, sizeof(*u));
 	put_str(u->name, sizeof(u->name), name);
@@ -131,7 +131,7 @@ pax_entry_name(char *out, size_t size, const char *name)
 
 int
 bd_tar_write_header(struct bd_buf *out, const struct bd_tar_hdr *h, enum bd_tar_magic magic,
-		    struct bd_err *err)
+                    struct bd_err *err)
 {
 	const char *link = h->linkname ? h->linkname : "";
 	size_t name_len = strlen(h->name), link_len = strlen(link);
@@ -141,13 +141,14 @@ bd_tar_write_header(struct bd_buf *out, const struct bd_tar_hdr *h, enum bd_tar_
 		return bd_err_setx(err, EINVAL, "tar: empty entry name");
 	if (name_len > BD_TAR_PATH_MAX)
 		return bd_err_setx(err, ENAMETOOLONG, "%s: path longer than %d bytes", h->name,
-				   BD_TAR_PATH_MAX);
+		                   BD_TAR_PATH_MAX);
 	if (link_len > BD_TAR_PATH_MAX)
-		return bd_err_setx(err, ENAMETOOLONG, "%s: link target longer than %d bytes", h->name,
-				   BD_TAR_PATH_MAX);
+		return bd_err_setx(err, ENAMETOOLONG, "%s: link target longer than %d bytes",
+		                   h->name, BD_TAR_PATH_MAX);
 	if (h->size > BD_TAR_SIZE_MAX)
-		return bd_err_setx(err, EFBIG, "%s: %llu bytes; APK tar entries are limited to %llu",
-				   h->name, (unsigned long long)h->size, BD_TAR_SIZE_MAX);
+		return bd_err_setx(err, EFBIG,
+		                   "%s: %llu bytes; APK tar entries are limited to %llu", h->name,
+		                   (unsigned long long)h->size, BD_TAR_SIZE_MAX);
 	if (h->sha1_hex || name_len > sizeof(u.name) || link_len > sizeof(u.linkname)) {
 		struct bd_buf pax = { 0 };
 		char pname[100];
@@ -167,7 +168,7 @@ bd_tar_write_header(struct bd_buf *out, const struct bd_tar_hdr *h, enum bd_tar_
 	}
 	/* the ustar fields hold a truncated name when PAX carries the real one */
 	fill_ustar(&u, h->name, h->type, h->mode, h->size, h->mtime, h->uid, h->gid, h->uname,
-		   h->gname, link, magic);
+	           h->gname, link, magic);
 	bd_buf_append(out, &u, sizeof(u));
 	return 0;
 }
@@ -275,12 +276,12 @@ static int
 fail(struct bd_tar_reader *r, struct bd_err *err, uint64_t off, const char *what)
 {
 	return bd_err_setx(err, EINVAL, "%s: bad tar header at offset %llu: %s", r->what,
-			   (unsigned long long)off, what);
+	                   (unsigned long long)off, what);
 }
 
 static int
 read_blob(struct bd_tar_reader *r, uint64_t size, size_t max, struct bd_buf *out, uint64_t off,
-	  struct bd_err *err)
+          struct bd_err *err)
 {
 	size_t padded = (size_t)((size + BD_TAR_BLOCK - 1) / BD_TAR_BLOCK * BD_TAR_BLOCK);
 
@@ -303,7 +304,7 @@ read_blob(struct bd_tar_reader *r, uint64_t size, size_t max, struct bd_buf *out
 /* Apply PAX records that apk understands; others are ignored as apk does. */
 static int
 apply_pax(struct bd_tar_reader *r, const struct bd_buf *pax, struct bd_tar_entry *e, bool *has_path,
-	  bool *has_link, uint64_t off, struct bd_err *err)
+          bool *has_link, uint64_t off, struct bd_err *err)
 {
 	const char *p = pax->data, *end = pax->data + pax->len;
 
@@ -312,7 +313,8 @@ apply_pax(struct bd_tar_reader *r, const struct bd_buf *pax, struct bd_tar_entry
 		const char *q = p;
 		while (q < end && *q >= '0' && *q <= '9' && len < PAX_MAX)
 			len = len * 10 + (uint64_t)(*q++ - '0');
-		if (q >= end || *q != ' ' || len == 0 || len > (uint64_t)(end - p) || p[len - 1] != '\n')
+		if (q >= end || *q != ' ' || len == 0 || len > (uint64_t)(end - p) ||
+		    p[len - 1] != '\n')
 			return fail(r, err, off, "malformed PAX record");
 		const char *key = q + 1, *rec_end = p + len - 1;
 		const char *eq = memchr(key, '=', (size_t)(rec_end - key));
@@ -332,12 +334,14 @@ apply_pax(struct bd_tar_reader *r, const struct bd_buf *pax, struct bd_tar_entry
 			*(KEY_IS("path") ? has_path : has_link) = true;
 		} else if (KEY_IS("APK-TOOLS.checksum.SHA1")) {
 			if (vlen != 40)
-				return fail(r, err, off, "APK-TOOLS.checksum.SHA1 is not 40 hex digits");
+				return fail(r, err, off,
+				            "APK-TOOLS.checksum.SHA1 is not 40 hex digits");
 			for (size_t i = 0; i < 40; i++) {
 				char c = val[i];
 				if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 				      (c >= 'A' && c <= 'F')))
-					return fail(r, err, off, "APK-TOOLS.checksum.SHA1 is not 40 hex digits");
+					return fail(r, err, off,
+					            "APK-TOOLS.checksum.SHA1 is not 40 hex digits");
 				e->sha1_hex[i] = (char)(c >= 'A' && c <= 'F' ? c + 32 : c);
 			}
 			e->sha1_hex[40] = '\0';
@@ -360,7 +364,8 @@ bd_tar_skip(struct bd_tar_reader *r, struct bd_err *err)
 		int got = src_read(r, buf, n, err);
 		if (got <= 0)
 			return got < 0 ? got
-				       : bd_err_setx(err, EIO, "%s: archive ends inside an entry", r->what);
+			               : bd_err_setx(err, EIO, "%s: archive ends inside an entry",
+			                             r->what);
 		if (n <= r->data_left) {
 			r->data_left -= n;
 		} else {
@@ -512,7 +517,8 @@ bd_tar_next(struct bd_tar_reader *r, struct bd_tar_entry *e, struct bd_err *err)
 			}
 		}
 		if (!has_link)
-			copy_field(e->linkname, sizeof(e->linkname), u->linkname, sizeof(u->linkname));
+			copy_field(e->linkname, sizeof(e->linkname), u->linkname,
+			           sizeof(u->linkname));
 		if (e->name[0] == '\0') {
 			ret = fail(r, err, off, "empty path");
 			goto out;

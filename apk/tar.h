@@ -37,8 +37,8 @@ enum bd_tar_magic {
 struct bd_tar_hdr {
 	const char *name;
 	const char *linkname; /* symlink target or hardlink target path */
-	char type;	      /* '0' file, '1' hardlink, '2' symlink, '5' dir */
-	unsigned mode;	      /* permission bits (07777) */
+	char type;            /* '0' file, '1' hardlink, '2' symlink, '5' dir */
+	unsigned mode;        /* permission bits (07777) */
 	uint64_t size;
 	uint64_t mtime;
 	unsigned uid, gid;
@@ -50,7 +50,7 @@ struct bd_tar_hdr {
  * a checksum is given or the name/link do not fit, then the ustar header.
  * Fails with EINVAL for names or sizes the format cannot carry. */
 int bd_tar_write_header(struct bd_buf *out, const struct bd_tar_hdr *h, enum bd_tar_magic magic,
-			struct bd_err *err) __attribute__((warn_unused_result));
+                        struct bd_err *err) __attribute__((warn_unused_result));
 /* Append zero padding after @size content bytes. */
 void bd_tar_write_padding(struct bd_buf *out, uint64_t size);
 /* Append the end-of-archive marker (two zero blocks). */
@@ -79,8 +79,8 @@ struct bd_tar_entry {
 struct bd_tar_reader {
 	bd_tar_src_fn src;
 	void *ctx;
-	const char *what;  /* names the archive in errors */
-	uint64_t offset;   /* bytes consumed */
+	const char *what;   /* names the archive in errors */
+	uint64_t offset;    /* bytes consumed */
 	uint64_t data_left; /* content bytes of the current entry not yet read */
 	uint64_t pad_left;
 	bool ended;
@@ -91,7 +91,7 @@ void bd_tar_reader_init(struct bd_tar_reader *r, bd_tar_src_fn src, void *ctx, c
  * on malformed input (named with its offset).  Unread content of the
  * previous entry is skipped. */
 int bd_tar_next(struct bd_tar_reader *r, struct bd_tar_entry *e, struct bd_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* Read up to @n content bytes of the current entry: >0, 0 at its end. */
 ssize_t bd_tar_read(struct bd_tar_reader *r, void *buf, size_t n, struct bd_err *err);
 /* Skip the rest of the current entry's content and padding. */

@@ -102,9 +102,9 @@ suffix_rank(const char *s, size_t n)
 		const char *name;
 		int rank;
 	} table[] = {
-		{ "alpha", SUF_ALPHA }, { "beta", SUF_BETA }, { "pre", SUF_PRE }, { "rc", SUF_RC },
-		{ "cvs", SUF_CVS },	{ "svn", SUF_SVN },   { "git", SUF_GIT }, { "hg", SUF_HG },
-		{ "p", SUF_P },
+		{ "alpha", SUF_ALPHA }, { "beta", SUF_BETA }, { "pre", SUF_PRE },
+		{ "rc", SUF_RC },       { "cvs", SUF_CVS },   { "svn", SUF_SVN },
+		{ "git", SUF_GIT },     { "hg", SUF_HG },     { "p", SUF_P },
 	};
 
 	for (size_t i = 0; i < BD_ARRAY_SIZE(table); i++)

@@ -11,8 +11,8 @@
 
 enum {
 	BCTL_EXIT_OK = 0,
-	BCTL_EXIT_FAIL = 1,	   /* the operation failed (verify, job failed, ...) */
-	BCTL_EXIT_USAGE = 2,	   /* bad command line */
+	BCTL_EXIT_FAIL = 1,        /* the operation failed (verify, job failed, ...) */
+	BCTL_EXIT_USAGE = 2,       /* bad command line */
 	BCTL_EXIT_UNREACHABLE = 3, /* daemon verbs: socket not reachable */
 };
 
@@ -26,19 +26,22 @@ struct bctl_verb {
 
 void bctl_register(struct bctl_verb *verb);
 
-#define BCTL_VERB(id, vname, vsummary, vusage, fn)                                                 \
-	static struct bctl_verb bctl_verb_##id = {                                                 \
-		.name = vname, .summary = vsummary, .usage = vusage, .run = fn,                    \
-	};                                                                                         \
-	__attribute__((constructor)) static void bctl_verb_register_##id(void)                     \
-	{                                                                                          \
-		bctl_register(&bctl_verb_##id);                                                    \
+#define BCTL_VERB(id, vname, vsummary, vusage, fn)                             \
+	static struct bctl_verb bctl_verb_##id = {                             \
+		.name = vname,                                                 \
+		.summary = vsummary,                                           \
+		.usage = vusage,                                               \
+		.run = fn,                                                     \
+	};                                                                     \
+	__attribute__((constructor)) static void bctl_verb_register_##id(void) \
+	{                                                                      \
+		bctl_register(&bctl_verb_##id);                                \
 	}
 
 /* Print "builderctl VERB: message" and the usage hint to stderr; returns
  * BCTL_EXIT_USAGE so callers can `return bctl_usage_error(v, "...")`. */
 int bctl_usage_error(const struct bctl_verb *verb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Print "builderctl: message" to stderr. */
 void bctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,19 +13,19 @@
 #include "common/util.h"
 
 static const char usage[] =
-	"Usage: builderctl index --key KEY.rsa [-o APKINDEX.tar.gz] [--description TEXT]\n"
-	"                        [--keys-dir DIR] [--sign-type T] PKG.apk...\n"
-	"\n"
-	"Read each package (structure, identity and datahash are checked; with\n"
-	"--keys-dir also its signature) and write a signed index listing them,\n"
-	"sorted by name, in the format `apk index` writes. Serve the index and\n"
-	"the packages from REPO/<arch>/.\n"
-	"\n"
-	"  --key KEY.rsa        private key to sign the index (required)\n"
-	"  -o, --output FILE    output (default: APKINDEX.tar.gz)\n"
-	"  --description TEXT   DESCRIPTION entry (shown by `apk update`)\n"
-	"  --keys-dir DIR       also require every package's signature to verify\n"
-	"  --sign-type T        RSA256 (default), RSA (SHA-1) or RSA512\n";
+    "Usage: builderctl index --key KEY.rsa [-o APKINDEX.tar.gz] [--description TEXT]\n"
+    "                        [--keys-dir DIR] [--sign-type T] PKG.apk...\n"
+    "\n"
+    "Read each package (structure, identity and datahash are checked; with\n"
+    "--keys-dir also its signature) and write a signed index listing them,\n"
+    "sorted by name, in the format `apk index` writes. Serve the index and\n"
+    "the packages from REPO/<arch>/.\n"
+    "\n"
+    "  --key KEY.rsa        private key to sign the index (required)\n"
+    "  -o, --output FILE    output (default: APKINDEX.tar.gz)\n"
+    "  --description TEXT   DESCRIPTION entry (shown by `apk update`)\n"
+    "  --keys-dir DIR       also require every package's signature to verify\n"
+    "  --sign-type T        RSA256 (default), RSA (SHA-1) or RSA512\n";
 
 enum { O_KEY = 256, O_DESC, O_KEYS, O_SIGNTYPE };
 
@@ -67,8 +67,8 @@ run(int argc, char **argv)
 			break;
 		case O_SIGNTYPE:
 			if (bctl_parse_sign_type(optarg, &alg) < 0)
-				return bctl_usage_error(bctl_current,
-							"--sign-type: expected RSA, RSA256 or RSA512");
+				return bctl_usage_error(
+				    bctl_current, "--sign-type: expected RSA, RSA256 or RSA512");
 			break;
 		default:
 			return bctl_getopt_default(bctl_current, c);
@@ -112,9 +112,10 @@ run(int argc, char **argv)
 			const struct bd_apk_pkginfo *o = &idx.v[k].pi;
 			if (strcmp(o->name, f.pkginfo.name) == 0 &&
 			    strcmp(o->version, f.pkginfo.version) == 0 &&
-			    strcmp(o->arch ? o->arch : "", f.pkginfo.arch ? f.pkginfo.arch : "") == 0) {
+			    strcmp(o->arch ? o->arch : "", f.pkginfo.arch ? f.pkginfo.arch : "") ==
+			        0) {
 				bctl_error("index: %s: %s-%s is listed twice", argv[i], o->name,
-					   o->version);
+				           o->version);
 				bd_apk_file_free(&f);
 				goto out;
 			}

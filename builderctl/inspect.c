@@ -13,13 +13,13 @@
 #include "proto/json.h"
 
 static const char usage[] =
-	"Usage: builderctl inspect [--json] FILE\n"
-	"\n"
-	"Print a package's .PKGINFO fields, signatures, identity (C:), datahash and\n"
-	"entries, or an index's description and entries. Exits 1 when the file is\n"
-	"malformed (what could be read is still printed).\n"
-	"\n"
-	"  --json   machine-readable output\n";
+    "Usage: builderctl inspect [--json] FILE\n"
+    "\n"
+    "Print a package's .PKGINFO fields, signatures, identity (C:), datahash and\n"
+    "entries, or an index's description and entries. Exits 1 when the file is\n"
+    "malformed (what could be read is still printed).\n"
+    "\n"
+    "  --json   machine-readable output\n";
 
 static const char *
 alg_name(enum bd_hash_alg a)
@@ -80,7 +80,8 @@ print_json(const struct bd_apk_file *f, const char *path, int rc, const struct b
 	for (size_t i = 0; i < f->nsigs; i++) {
 		struct bd_json *so = bd_json_object();
 		bd_json_set_str(so, "key", f->sigs[i].keyname);
-		bd_json_set_str(so, "type", f->sigs[i].known_type ? alg_name(f->sigs[i].alg) : "unknown");
+		bd_json_set_str(so, "type",
+		                f->sigs[i].known_type ? alg_name(f->sigs[i].alg) : "unknown");
 		bd_json_append(sigs, so);
 	}
 	bd_json_set(o, "signatures", sigs);

@@ -12,17 +12,17 @@
 #include "common/util.h"
 
 static const char usage[] =
-	"Usage: builderctl keygen [--name NAME] [--dir DIR] [--bits N]\n"
-	"\n"
-	"Generate an RSA key pair: DIR/NAME.rsa (private, mode 0600) and\n"
-	"DIR/NAME.rsa.pub (public, SubjectPublicKeyInfo PEM). The public key's\n"
-	"file name is the key name recorded in signatures: trust it by copying it\n"
-	"to /etc/apk/keys/NAME.rsa.pub.\n"
-	"\n"
-	"  --name NAME  key name (default: $PACKAGER's e-mail, else $USER, else\n"
-	"               'builderd', followed by '-' and the hex unix time)\n"
-	"  --dir DIR    output directory, created (0700) if missing (default: .)\n"
-	"  --bits N     RSA modulus size (default: 4096)\n";
+    "Usage: builderctl keygen [--name NAME] [--dir DIR] [--bits N]\n"
+    "\n"
+    "Generate an RSA key pair: DIR/NAME.rsa (private, mode 0600) and\n"
+    "DIR/NAME.rsa.pub (public, SubjectPublicKeyInfo PEM). The public key's\n"
+    "file name is the key name recorded in signatures: trust it by copying it\n"
+    "to /etc/apk/keys/NAME.rsa.pub.\n"
+    "\n"
+    "  --name NAME  key name (default: $PACKAGER's e-mail, else $USER, else\n"
+    "               'builderd', followed by '-' and the hex unix time)\n"
+    "  --dir DIR    output directory, created (0700) if missing (default: .)\n"
+    "  --bits N     RSA modulus size (default: 4096)\n";
 
 static void
 default_name(char *buf, size_t size)
@@ -47,8 +47,10 @@ static int
 run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' }, { "dir", required_argument, NULL, 'd' },
-		{ "bits", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "bits", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	char name[256] = "";
@@ -67,8 +69,8 @@ run(int argc, char **argv)
 			break;
 		case 'b':
 			if (bd_parse_u64(optarg, 65536, &bits) < 0)
-				return bctl_usage_error(bctl_current, "--bits: '%s' is not a number",
-							optarg);
+				return bctl_usage_error(bctl_current,
+				                        "--bits: '%s' is not a number", optarg);
 			break;
 		default:
 			return bctl_getopt_default(bctl_current, c);
@@ -82,7 +84,8 @@ run(int argc, char **argv)
 	if (bd_str_has_suffix(name, ".rsa"))
 		name[strlen(name) - 4] = '\0';
 	/* a directory we create holds a private key: keep it private */
-	if (bd_mkdir_p(dir, 0700, &err) < 0 || bd_apk_key_generate(dir, name, (int)bits, &err) < 0) {
+	if (bd_mkdir_p(dir, 0700, &err) < 0 ||
+	    bd_apk_key_generate(dir, name, (int)bits, &err) < 0) {
 		bctl_error("keygen: %s", err.msg);
 		return err.code == EINVAL ? BCTL_EXIT_USAGE : BCTL_EXIT_FAIL;
 	}

@@ -12,40 +12,40 @@
 #include "common/util.h"
 
 static const char usage[] =
-	"Usage: builderctl pack --root DIR --name N --version V --key KEY.rsa -o OUT.apk\n"
-	"                       [OPTIONS]\n"
-	"\n"
-	"Package the tree below DIR as an APK v2 package signed with KEY.rsa\n"
-	"(key name KEY.rsa.pub). Entries are sorted, owned by root, and dated\n"
-	"SOURCE_DATE_EPOCH (default: now): the same tree, key and epoch always give\n"
-	"the same bytes. Only regular files, directories, symlinks and hardlinks\n"
-	"within DIR are accepted.\n"
-	"\n"
-	"Metadata:\n"
-	"  --name N               package name (required)\n"
-	"  --version V            version with revision, e.g. 1.2.3-r0 (required)\n"
-	"  --arch A               architecture (default: the host's)\n"
-	"  --description D        --license L   --url U   --origin O\n"
-	"  --maintainer M         --commit C\n"
-	"  --depends \"a b>=1\"     runtime dependencies (repeatable)\n"
-	"  --provides \"x=1 y\"     provides (repeatable)\n"
-	"  --replaces \"p\"         packages whose files this one may overwrite\n"
-	"  --install-if \"a b\"     install automatically when all are installed\n"
-	"  --provider-priority N  priority among providers of the same name\n"
-	"  --script TYPE=FILE     install script, TYPE one of pre-install,\n"
-	"                         post-install, pre-deinstall, post-deinstall,\n"
-	"                         pre-upgrade, post-upgrade, trigger (repeatable)\n"
-	"  --triggers \"/dir/*\"    directories whose changes run the trigger script\n"
-	"Signing and output:\n"
-	"  --key KEY.rsa          private key (required)\n"
-	"  --sign-type T          RSA256 (default), RSA (SHA-1, abuild's default) or RSA512\n"
-	"  -o, --output OUT.apk   output file (required)\n"
-	"  --compression-level N  gzip level of the data part, 1-9 (default 6)\n"
-	"Output policy:\n"
-	"  --allow-setuid         keep setuid/setgid bits instead of failing\n"
-	"  --no-absolute-symlinks fail on symlinks to absolute paths\n"
-	"  --strict-modes         fail on group/world-writable files\n"
-	"  --owner UID            fail on entries not owned by UID\n";
+    "Usage: builderctl pack --root DIR --name N --version V --key KEY.rsa -o OUT.apk\n"
+    "                       [OPTIONS]\n"
+    "\n"
+    "Package the tree below DIR as an APK v2 package signed with KEY.rsa\n"
+    "(key name KEY.rsa.pub). Entries are sorted, owned by root, and dated\n"
+    "SOURCE_DATE_EPOCH (default: now): the same tree, key and epoch always give\n"
+    "the same bytes. Only regular files, directories, symlinks and hardlinks\n"
+    "within DIR are accepted.\n"
+    "\n"
+    "Metadata:\n"
+    "  --name N               package name (required)\n"
+    "  --version V            version with revision, e.g. 1.2.3-r0 (required)\n"
+    "  --arch A               architecture (default: the host's)\n"
+    "  --description D        --license L   --url U   --origin O\n"
+    "  --maintainer M         --commit C\n"
+    "  --depends \"a b>=1\"     runtime dependencies (repeatable)\n"
+    "  --provides \"x=1 y\"     provides (repeatable)\n"
+    "  --replaces \"p\"         packages whose files this one may overwrite\n"
+    "  --install-if \"a b\"     install automatically when all are installed\n"
+    "  --provider-priority N  priority among providers of the same name\n"
+    "  --script TYPE=FILE     install script, TYPE one of pre-install,\n"
+    "                         post-install, pre-deinstall, post-deinstall,\n"
+    "                         pre-upgrade, post-upgrade, trigger (repeatable)\n"
+    "  --triggers \"/dir/*\"    directories whose changes run the trigger script\n"
+    "Signing and output:\n"
+    "  --key KEY.rsa          private key (required)\n"
+    "  --sign-type T          RSA256 (default), RSA (SHA-1, abuild's default) or RSA512\n"
+    "  -o, --output OUT.apk   output file (required)\n"
+    "  --compression-level N  gzip level of the data part, 1-9 (default 6)\n"
+    "Output policy:\n"
+    "  --allow-setuid         keep setuid/setgid bits instead of failing\n"
+    "  --no-absolute-symlinks fail on symlinks to absolute paths\n"
+    "  --strict-modes         fail on group/world-writable files\n"
+    "  --owner UID            fail on entries not owned by UID\n";
 
 enum {
 	O_ROOT = 256,
@@ -124,11 +124,12 @@ add_script(const char *arg, struct bd_apk_script *scripts, size_t *n)
 	char type[64];
 
 	if (!eq || eq == arg || (size_t)(eq - arg) + 2 > sizeof(type))
-		return bctl_usage_error(bctl_current, "--script: expected TYPE=FILE, got '%s'", arg);
+		return bctl_usage_error(bctl_current, "--script: expected TYPE=FILE, got '%s'",
+		                        arg);
 	snprintf(type, sizeof(type), ".%.*s", (int)(eq - arg), arg);
 	if (!bd_apk_script_type_valid(type))
 		return bctl_usage_error(bctl_current, "--script: unknown type '%.*s'",
-					(int)(eq - arg), arg);
+		                        (int)(eq - arg), arg);
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp(scripts[i].type, type) == 0)
 			return bctl_usage_error(bctl_current, "--script: %s given twice", type + 1);
@@ -140,9 +141,10 @@ add_script(const char *arg, struct bd_apk_script *scripts, size_t *n)
 		return BCTL_EXIT_FAIL;
 	}
 	if (content.len < 2 || memcmp(content.data, "#!", 2) != 0)
-		fprintf(stderr, "builderctl pack: warning: %s has no #! line; apk executes scripts "
-				"directly\n",
-			eq + 1);
+		fprintf(stderr,
+		        "builderctl pack: warning: %s has no #! line; apk executes scripts "
+		        "directly\n",
+		        eq + 1);
 	scripts[*n].type = bd_xstrdup(type);
 	scripts[*n].len = content.len;
 	scripts[*n].content = bd_buf_steal(&content);
@@ -256,7 +258,8 @@ run(int argc, char **argv)
 		case O_PRIO: {
 			bool neg = optarg[0] == '-';
 			if (bd_parse_u64(optarg + neg, 1u << 30, &v) < 0) {
-				r = bctl_usage_error(bctl_current, "--provider-priority: not a number");
+				r = bctl_usage_error(bctl_current,
+				                     "--provider-priority: not a number");
 				break;
 			}
 			pi.provider_priority = neg ? -(long)v : (long)v;
@@ -272,7 +275,7 @@ run(int argc, char **argv)
 		case O_SIGNTYPE:
 			if (bctl_parse_sign_type(optarg, &po.sig_alg) < 0)
 				r = bctl_usage_error(bctl_current,
-						     "--sign-type: expected RSA, RSA256 or RSA512");
+				                     "--sign-type: expected RSA, RSA256 or RSA512");
 			break;
 		case 'o':
 			out = optarg;
@@ -315,7 +318,7 @@ run(int argc, char **argv)
 	}
 	if (!root || !pi.name || !pi.version || !keypath || !out) {
 		ret = bctl_usage_error(bctl_current, "--root, --name, --version, --key and -o are "
-						     "required");
+		                                     "required");
 		goto out;
 	}
 	if (!pi.arch)

@@ -7,9 +7,9 @@
 #include "builderctl/builderctl.h"
 
 static const char usage[] = "Usage: builderctl vercmp A B\n"
-			    "\n"
-			    "Compare apk versions A and B and print '<', '=' or '>'.\n"
-			    "Invalid versions still compare (as apk does); a warning says so.\n";
+                            "\n"
+                            "Compare apk versions A and B and print '<', '=' or '>'.\n"
+                            "Invalid versions still compare (as apk does); a warning says so.\n";
 
 static int
 run(int argc, char **argv)
@@ -26,8 +26,9 @@ run(int argc, char **argv)
 		return bctl_usage_error(bctl_current, "expected two versions");
 	for (int i = optind; i < argc; i++)
 		if (!bd_apk_version_valid(argv[i]))
-			fprintf(stderr, "builderctl vercmp: warning: '%s' is not a valid apk version\n",
-				argv[i]);
+			fprintf(stderr,
+			        "builderctl vercmp: warning: '%s' is not a valid apk version\n",
+			        argv[i]);
 	puts(bd_apk_version_op_str(bd_apk_version_compare(argv[optind], argv[optind + 1])));
 	return BCTL_EXIT_OK;
 }

@@ -16,15 +16,15 @@
 #include "common/cleanup.h"
 
 static const char usage[] =
-	"Usage: builderctl verify --keys-dir DIR FILE...\n"
-	"\n"
-	"Verify APK packages and APKINDEX.tar.gz files: signatures against the\n"
-	"public keys in DIR (file name = key name, as /etc/apk/keys), the package\n"
-	"identity and datahash, every file's checksum, and the archive structure.\n"
-	"Prints one line per file and exits 0 only if every file verifies.\n"
-	"\n"
-	"  --keys-dir DIR   directory of trusted public keys (required)\n"
-	"  -q, --quiet      print only failures\n";
+    "Usage: builderctl verify --keys-dir DIR FILE...\n"
+    "\n"
+    "Verify APK packages and APKINDEX.tar.gz files: signatures against the\n"
+    "public keys in DIR (file name = key name, as /etc/apk/keys), the package\n"
+    "identity and datahash, every file's checksum, and the archive structure.\n"
+    "Prints one line per file and exits 0 only if every file verifies.\n"
+    "\n"
+    "  --keys-dir DIR   directory of trusted public keys (required)\n"
+    "  -q, --quiet      print only failures\n";
 
 static const char *
 strip_prefix(const char *msg, const char *what)

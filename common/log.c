@@ -41,7 +41,7 @@ bd_log_write(const struct bd_log *log, int level, const char *fmt, ...)
 	if (level > BD_LOG_DEBUG)
 		level = BD_LOG_DEBUG;
 	r = snprintf(line, sizeof(line), "%s: level=%s%s%s ", log->prog ? log->prog : "builderd",
-		     level_names[level], log->ctx[0] ? " " : "", log->ctx);
+	             level_names[level], log->ctx[0] ? " " : "", log->ctx);
 	if (r > 0)
 		n = (size_t)r < sizeof(line) ? (size_t)r : sizeof(line) - 1;
 	va_start(ap, fmt);

@@ -19,7 +19,8 @@
 void
 bd_assert_fail(const char *file, int line, const char *what)
 {
-	fprintf(stderr, "builderd: internal error: %s:%d: assertion failed: %s\n", file, line, what);
+	fprintf(stderr, "builderd: internal error: %s:%d: assertion failed: %s\n", file, line,
+	        what);
 	abort();
 }
 
@@ -342,7 +343,8 @@ bd_read_all(int fd, size_t max, struct bd_buf *out, const char *what, struct bd_
 		out->len += (size_t)r;
 		out->data[out->len] = '\0';
 		if (out->len - start > max)
-			return bd_err_setx(err, EFBIG, "%s: larger than the limit of %zu bytes", what, max);
+			return bd_err_setx(err, EFBIG, "%s: larger than the limit of %zu bytes",
+			                   what, max);
 	}
 	return 0;
 }
@@ -380,7 +382,7 @@ bd_read_file_at(int dirfd, const char *path, size_t max, struct bd_buf *out, str
 		return bd_err_setx(err, EINVAL, "%s: not a regular file", path);
 	if ((uint64_t)st.st_size > max)
 		return bd_err_setx(err, EFBIG, "%s: %lld bytes, larger than the limit of %zu", path,
-				   (long long)st.st_size, max);
+		                   (long long)st.st_size, max);
 	return bd_read_all(fd, max, out, path, err);
 }
 
@@ -468,8 +470,8 @@ rm_rf_dir(int dfd, const char *name, dev_t dev, int depth, struct bd_err *err)
 		}
 		if (S_ISDIR(st.st_mode)) {
 			if (st.st_dev != dev)
-				return bd_err_setx(err, EXDEV, "remove %s/%s: is a mount point", name,
-						   de->d_name);
+				return bd_err_setx(err, EXDEV, "remove %s/%s: is a mount point",
+				                   name, de->d_name);
 			/* make sure we may enter and modify it */
 			if ((st.st_mode & 0700) != 0700)
 				(void)!fchmodat(dirfd(d), de->d_name, 0700, 0);

@@ -17,10 +17,10 @@
 
 #define BD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define BD_ASSERT(cond)                                                        \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			bd_assert_fail(__FILE__, __LINE__, #cond);             \
+#define BD_ASSERT(cond)                                            \
+	do {                                                       \
+		if (!(cond))                                       \
+			bd_assert_fail(__FILE__, __LINE__, #cond); \
 	} while (0)
 
 __attribute__((noreturn)) void bd_assert_fail(const char *file, int line, const char *what);
@@ -81,30 +81,32 @@ int bd_write_all(int fd, const void *data, size_t n);
 /* Read until EOF into @out (appending); fails with EFBIG naming @what if
  * more than @max bytes arrive. */
 int bd_read_all(int fd, size_t max, struct bd_buf *out, const char *what, struct bd_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS):
  * open @path strictly below @dirfd without following any symlink.  @flags
  * always gains O_CLOEXEC.  Returns the fd or -errno with @err naming @path. */
 int bd_openat_beneath(int dirfd, const char *path, int flags, mode_t mode, struct bd_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Read a whole regular file below @dirfd (AT_FDCWD for plain paths) into
  * @out, refusing files over @max bytes. */
 int bd_read_file_at(int dirfd, const char *path, size_t max, struct bd_buf *out, struct bd_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Write @data to @path atomically: temp file in the same directory, fsync,
  * rename, fsync of the directory.  @mode applies to the new file. */
 int bd_write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
-			 struct bd_err *err) __attribute__((warn_unused_result));
+                         struct bd_err *err) __attribute__((warn_unused_result));
 
 /* mkdir -p with @mode for created components. */
-int bd_mkdir_p(const char *path, mode_t mode, struct bd_err *err) __attribute__((warn_unused_result));
+int bd_mkdir_p(const char *path, mode_t mode, struct bd_err *err)
+    __attribute__((warn_unused_result));
 
 /* rm -rf below @dirfd of entry @name; never follows symlinks and never
  * crosses into another filesystem.  ENOENT is success. */
-int bd_rm_rf_at(int dirfd, const char *name, struct bd_err *err) __attribute__((warn_unused_result));
+int bd_rm_rf_at(int dirfd, const char *name, struct bd_err *err)
+    __attribute__((warn_unused_result));
 
 /* Parse "123", "64K", "512M", "2G" (powers of 1024) into bytes. */
 int bd_parse_size(const char *s, uint64_t *out);

@@ -47,7 +47,11 @@ sanitize_utf8(const char *s, size_t n, size_t *outlen)
 
 	while (p < end) {
 		unsigned c = *p;
-		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		size_t len = c < 0x80         ? 1
+		             : (c >> 5) == 6  ? 2
+		             : (c >> 4) == 14 ? 3
+		             : (c >> 3) == 30 ? 4
+		                              : 0;
 		bool ok = len > 0 && (size_t)(end - p) >= len && c != 0;
 		for (size_t i = 1; ok && i < len; i++)
 			ok = (p[i] & 0xc0) == 0x80;
@@ -59,7 +63,7 @@ sanitize_utf8(const char *s, size_t n, size_t *outlen)
 		}
 		if (ok && len == 4) {
 			unsigned cp = ((c & 0x07) << 18) | ((p[1] & 0x3f) << 12) |
-				      ((p[2] & 0x3f) << 6) | (p[3] & 0x3f);
+			              ((p[2] & 0x3f) << 6) | (p[3] & 0x3f);
 			ok = cp >= 0x10000 && cp <= 0x10ffff;
 		}
 		if (ok) {
@@ -157,7 +161,8 @@ bd_json_set_bool(struct bd_json *obj, const char *key, bool v)
 char *
 bd_json_dump(const struct bd_json *j, bool pretty)
 {
-	size_t flags = JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+	size_t flags =
+	    JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
 	char *s = json_dumps(CJ(j), flags);
 
 	if (!s) {
@@ -182,8 +187,8 @@ bd_json_parse(const char *text, size_t len, struct bd_err *err)
 	/* jansson bounds nesting depth itself (JSON_PARSER_MAX_DEPTH) */
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!j) {
-		bd_err_setx(err, EINVAL, "invalid JSON at line %d column %d: %s", je.line, je.column,
-			    je.text);
+		bd_err_setx(err, EINVAL, "invalid JSON at line %d column %d: %s", je.line,
+		            je.column, je.text);
 		return NULL;
 	}
 	return B(j);

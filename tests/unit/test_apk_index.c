@@ -98,12 +98,14 @@ alpine_index_parses_verifies_round_trips(void **state)
 	assert_int_equal(f.kind, BD_APK_KIND_INDEX);
 	assert_int_equal(f.index.n, 4929);
 	assert_string_equal(f.index.description, "v3.16.3-13-g4d933a1fa3");
-	assert_string_equal(f.sigs[0].keyname, "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub");
+	assert_string_equal(f.sigs[0].keyname,
+	                    "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub");
 	assert_int_equal(f.sigs[0].alg, BD_HASH_SHA1);
 	/* apk wrote this index: our canonical writer must reproduce every
 	 * entry byte for byte */
 	round_trip(&f, true, &as_read, &canon);
-	printf("# %zu entries: %d as-read and %d canonical mismatches\n", f.index.n, as_read, canon);
+	printf("# %zu entries: %d as-read and %d canonical mismatches\n", f.index.n, as_read,
+	       canon);
 	assert_int_equal(as_read, 0);
 	assert_int_equal(canon, 0);
 	bd_apk_file_free(&f);
@@ -146,7 +148,7 @@ melange_index_fields(void **state)
 
 	(void)state;
 	r = read_vector("vectors/melange-repo/x86_64/APKINDEX.tar.gz", "vectors/melange-repo/keys",
-			&f, &err);
+	                &f, &err);
 	if (r == 1)
 		skip();
 	assert_int_equal(r, 0);
@@ -171,7 +173,8 @@ index_with_unknown_key_is_untrusted(void **state)
 
 	(void)state;
 	/* the melange index checked against Alpine's keys: no key file */
-	if (!bd_test_shared_path(path, sizeof(path), "vectors/melange-repo/x86_64/APKINDEX.tar.gz") ||
+	if (!bd_test_shared_path(path, sizeof(path),
+	                         "vectors/melange-repo/x86_64/APKINDEX.tar.gz") ||
 	    !bd_test_shared_path(kpath, sizeof(kpath), "vectors/keys-alpine"))
 		skip();
 	kfd = open(kpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -260,14 +263,16 @@ written_index_verifies_and_reads_back(void **state)
 	assert_int_equal(f.index.v[1].pi.provider_priority, 10);
 	assert_string_equal(f.index.v[1].pi.provides.v[0], "cmd:zeta=1.0-r0");
 	/* canonical order, t: and k: present, empty T/U/L written */
-	assert_non_null(strstr(f.index_text, "C:Q1LLq2qDNrS/qRnhxQ3hsY/sHbQnc=\nP:zeta\nV:1.0-r0\n"
-					     "A:x86_64\nS:1234\nI:100\nT:\nU:\nL:\nt:1700000000\n"
-					     "k:10\nD:so:libc.musl-x86_64.so.1\np:cmd:zeta=1.0-r0\n\n"));
+	assert_non_null(strstr(f.index_text,
+	                       "C:Q1LLq2qDNrS/qRnhxQ3hsY/sHbQnc=\nP:zeta\nV:1.0-r0\n"
+	                       "A:x86_64\nS:1234\nI:100\nT:\nU:\nL:\nt:1700000000\n"
+	                       "k:10\nD:so:libc.musl-x86_64.so.1\np:cmd:zeta=1.0-r0\n\n"));
 	bd_apk_file_free(&f);
 
 	/* the same index written twice is byte-identical */
 	struct bd_buf again = { 0 };
-	assert_int_equal(bd_apk_index_write(&idx, key, BD_HASH_SHA256, 1700000000, &again, &err), 0);
+	assert_int_equal(bd_apk_index_write(&idx, key, BD_HASH_SHA256, 1700000000, &again, &err),
+	                 0);
 	assert_int_equal(again.len, out.len);
 	assert_memory_equal(again.data, out.data, out.len);
 

@@ -28,7 +28,7 @@
 #include "tests/unit/shared.h"
 
 struct fixture {
-	char *dir;	/* temp dir: keys, root/, out files */
+	char *dir;      /* temp dir: keys, root/, out files */
 	char root[512]; /* the tree to package */
 	struct bd_apk_privkey *key;
 	int keys_fd;
@@ -111,11 +111,14 @@ make_tree(struct fixture *fx)
 
 static int
 pack_tree(struct fixture *fx, const char *out, const struct bd_apk_pack_policy *pol,
-	  struct bd_apk_pack_result *res, struct bd_err *err)
+          struct bd_apk_pack_result *res, struct bd_err *err)
 {
 	struct bd_apk_pkginfo pi = { 0 };
 	struct bd_apk_pack_opts o = {
-		.info = &pi, .key = fx->key, .sig_alg = BD_HASH_SHA256, .mtime = 1700000000,
+		.info = &pi,
+		.key = fx->key,
+		.sig_alg = BD_HASH_SHA256,
+		.mtime = 1700000000,
 		.generator = "unit",
 	};
 	char path[600];
@@ -167,13 +170,20 @@ packed_tree_verifies(void **state)
 	assert_string_equal(f.pkginfo.datahash, res.datahash);
 	assert_int_equal(f.file_size, res.file_size);
 	/* hardlinked content counted once */
-	assert_int_equal(f.pkginfo.installed_size, strlen("#!/bin/sh\necho tool\n") +
-							   strlen("key = value\n"));
+	assert_int_equal(f.pkginfo.installed_size,
+	                 strlen("#!/bin/sh\necho tool\n") + strlen("key = value\n"));
 	/* ancestors first, sorted, no leading ./ */
-	static const char *const want[] = { "etc", "etc/tool.conf", "usr", "usr/bin", "usr/bin/t",
-					    "usr/bin/tool", "usr/bin/tool-alias", "usr/share",
-					    "usr/share/doc", "usr/share/doc/x",
-					    "usr/share/doc/x/README" };
+	static const char *const want[] = { "etc",
+		                            "etc/tool.conf",
+		                            "usr",
+		                            "usr/bin",
+		                            "usr/bin/t",
+		                            "usr/bin/tool",
+		                            "usr/bin/tool-alias",
+		                            "usr/share",
+		                            "usr/share/doc",
+		                            "usr/share/doc/x",
+		                            "usr/share/doc/x/README" };
 	assert_int_equal(f.nentries, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < f.nentries; i++) {
 		assert_string_equal(f.entries[i].name, want[i]);
@@ -441,10 +451,14 @@ real_packages_verify(void **state)
 {
 	static const char *const vec[][2] = {
 		{ "vectors/alpine-3.16/alpine-baselayout-3.2.0-r23.apk", "vectors/keys-alpine" },
-		{ "vectors/melange-repo/x86_64/custom-ca-certs-1-1.0.0-r0.apk", "vectors/melange-repo/keys" },
-		{ "vectors/melange-repo/x86_64/custom-ca-certs-2-1.0.0-r0.apk", "vectors/melange-repo/keys" },
-		{ "vectors/melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk", "vectors/melange-repo/keys" },
-		{ "vectors/melange-repo/x86_64/replayout-1.0.0-r0.apk", "vectors/melange-repo/keys" },
+		{ "vectors/melange-repo/x86_64/custom-ca-certs-1-1.0.0-r0.apk",
+		  "vectors/melange-repo/keys" },
+		{ "vectors/melange-repo/x86_64/custom-ca-certs-2-1.0.0-r0.apk",
+		  "vectors/melange-repo/keys" },
+		{ "vectors/melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk",
+		  "vectors/melange-repo/keys" },
+		{ "vectors/melange-repo/x86_64/replayout-1.0.0-r0.apk",
+		  "vectors/melange-repo/keys" },
 	};
 
 	(void)state;
@@ -475,7 +489,8 @@ wolfi_package_with_wrong_key_is_bad(void **state)
 	struct bd_err err = { 0 };
 
 	(void)state;
-	if (!bd_test_shared_path(path, sizeof(path), "vectors/wolfi-unverifiable/hello-wolfi-2.12.1-r0.apk") ||
+	if (!bd_test_shared_path(path, sizeof(path),
+	                         "vectors/wolfi-unverifiable/hello-wolfi-2.12.1-r0.apk") ||
 	    !bd_test_shared_path(keys, sizeof(keys), "vectors/melange-repo/keys"))
 		skip();
 	int kfd = open(keys, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

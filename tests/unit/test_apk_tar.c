@@ -55,9 +55,14 @@ tar_round_trip_with_long_names(void **state)
 	memset(longlink, 'b', sizeof(longlink) - 1);
 	longlink[sizeof(longlink) - 1] = '\0';
 
-	struct bd_tar_hdr f = { .name = longname, .type = '0', .mode = 04755, .size = 5,
-				.mtime = 42, .uname = "root", .gname = "root",
-				.sha1_hex = "0123456789abcdef0123456789abcdef01234567" };
+	struct bd_tar_hdr f = { .name = longname,
+		                .type = '0',
+		                .mode = 04755,
+		                .size = 5,
+		                .mtime = 42,
+		                .uname = "root",
+		                .gname = "root",
+		                .sha1_hex = "0123456789abcdef0123456789abcdef01234567" };
 	assert_int_equal(bd_tar_write_header(&b, &f, BD_TAR_POSIX, &err), 0);
 	bd_buf_append(&b, "hello", 5);
 	bd_tar_write_padding(&b, 5);
@@ -225,7 +230,7 @@ static void
 pkginfo_parse_rules(void **state)
 {
 	const char *text = "# comment\npkgname = a\npkgname = b\nnonsense line\nunknown = x\n"
-			   "pkgver = 1.0-r0\ndepend = x\ndepend = y>1\nsize = 12\n";
+	                   "pkgver = 1.0-r0\ndepend = x\ndepend = y>1\nsize = 12\n";
 	struct bd_apk_pkginfo p = { 0 };
 	struct bd_err err = { 0 };
 

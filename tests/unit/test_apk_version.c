@@ -51,9 +51,9 @@ version_data_vectors(void **state)
 		int got = bd_apk_version_compare(a, b);
 		/* the relation must also hold the other way round */
 		int rev = bd_apk_version_compare(b, a);
-		int want_rev = want == BD_APK_VER_LESS	  ? BD_APK_VER_GREATER
-			       : want == BD_APK_VER_GREATER ? BD_APK_VER_LESS
-							    : BD_APK_VER_EQUAL;
+		int want_rev = want == BD_APK_VER_LESS      ? BD_APK_VER_GREATER
+		               : want == BD_APK_VER_GREATER ? BD_APK_VER_LESS
+		                                            : BD_APK_VER_EQUAL;
 		cases++;
 		if (got != want || rev != want_rev) {
 			bad++;
@@ -70,11 +70,19 @@ version_data_vectors(void **state)
 static void
 version_validation(void **state)
 {
-	static const char *const valid[] = { "1.0",	     "1.0-r0", "1.0_rc1", "1.0a",
-					      "1.0a1",	     "1.0_p1_rc2-r3", "1.0_git20240101",
-					      "v1.0" /* quirk */, "1.0.a" /* quirk */, "0", "2.34" };
+	static const char *const valid[] = { "1.0",
+		                             "1.0-r0",
+		                             "1.0_rc1",
+		                             "1.0a",
+		                             "1.0a1",
+		                             "1.0_p1_rc2-r3",
+		                             "1.0_git20240101",
+		                             "v1.0" /* quirk */,
+		                             "1.0.a" /* quirk */,
+		                             "0",
+		                             "2.34" };
 	static const char *const invalid[] = { "1.0_foo", "1.0-r1a", "1.0-1", "1_0", "1.0+git",
-					       "1.0~rc1", "1.0aa", "1.0-", "1.0_" };
+		                               "1.0~rc1", "1.0aa",   "1.0-",  "1.0_" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
@@ -94,17 +102,27 @@ version_documented_orderings(void **state)
 		const char *a, *b;
 		int r;
 	} cases[] = {
-		{ "2", "10", BD_APK_VER_LESS },	       { "1.10", "1.9", BD_APK_VER_GREATER },
-		{ "1.05", "1.5", BD_APK_VER_LESS },      { "1.005", "1.05", BD_APK_VER_LESS },
-		{ "1.010", "1.9", BD_APK_VER_LESS },     { "1.0", "1.0.0", BD_APK_VER_LESS },
-		{ "1.0", "1.0-r0", BD_APK_VER_LESS },    { "1.0-r0", "1.0.0-r0", BD_APK_VER_LESS },
-		{ "1.0a", "1.0b", BD_APK_VER_LESS },     { "1.0b", "1.0.1", BD_APK_VER_LESS },
+		{ "2", "10", BD_APK_VER_LESS },
+		{ "1.10", "1.9", BD_APK_VER_GREATER },
+		{ "1.05", "1.5", BD_APK_VER_LESS },
+		{ "1.005", "1.05", BD_APK_VER_LESS },
+		{ "1.010", "1.9", BD_APK_VER_LESS },
+		{ "1.0", "1.0.0", BD_APK_VER_LESS },
+		{ "1.0", "1.0-r0", BD_APK_VER_LESS },
+		{ "1.0-r0", "1.0.0-r0", BD_APK_VER_LESS },
+		{ "1.0a", "1.0b", BD_APK_VER_LESS },
+		{ "1.0b", "1.0.1", BD_APK_VER_LESS },
 		{ "1.2.3-r10", "1.2.3-r9", BD_APK_VER_GREATER },
-		{ "1.0_rc1", "1.0", BD_APK_VER_LESS },   { "1.0_p1", "1.0", BD_APK_VER_GREATER },
-		{ "1.0_p1", "1.0.1", BD_APK_VER_LESS },  { "1.0_rc10", "1.0_rc9", BD_APK_VER_GREATER },
-		{ "1.0_rc", "1.0_rc0", BD_APK_VER_LESS }, { "1.0_rc1", "1.0_rc1_p1", BD_APK_VER_LESS },
-		{ "0.9", "1.0_alpha", BD_APK_VER_LESS }, { "1.0-r0", "1.0_p0", BD_APK_VER_LESS },
-		{ "1.0_foo", "1.0", BD_APK_VER_LESS },   { "1.0", "1.0", BD_APK_VER_EQUAL },
+		{ "1.0_rc1", "1.0", BD_APK_VER_LESS },
+		{ "1.0_p1", "1.0", BD_APK_VER_GREATER },
+		{ "1.0_p1", "1.0.1", BD_APK_VER_LESS },
+		{ "1.0_rc10", "1.0_rc9", BD_APK_VER_GREATER },
+		{ "1.0_rc", "1.0_rc0", BD_APK_VER_LESS },
+		{ "1.0_rc1", "1.0_rc1_p1", BD_APK_VER_LESS },
+		{ "0.9", "1.0_alpha", BD_APK_VER_LESS },
+		{ "1.0-r0", "1.0_p0", BD_APK_VER_LESS },
+		{ "1.0_foo", "1.0", BD_APK_VER_LESS },
+		{ "1.0", "1.0", BD_APK_VER_EQUAL },
 	};
 
 	(void)state;
@@ -112,7 +130,7 @@ version_documented_orderings(void **state)
 		int r = bd_apk_version_compare(cases[i].a, cases[i].b);
 		if (r != cases[i].r)
 			fail_msg("%s vs %s: got %s want %s", cases[i].a, cases[i].b,
-				 bd_apk_version_op_str(r), bd_apk_version_op_str(cases[i].r));
+			         bd_apk_version_op_str(r), bd_apk_version_op_str(cases[i].r));
 	}
 }
 
