@@ -135,37 +135,6 @@ bd_hash_buf(enum bd_hash_alg alg, const void *data, size_t n, unsigned char *out
 	return len;
 }
 
-size_t
-bd_base64_encode(const unsigned char *in, size_t n, char *out)
-{
-	BD_ASSERT(n <= INT_MAX / 2);
-	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-}
-
-long
-bd_base64_decode(const char *in, size_t n, unsigned char *out, size_t outsize)
-{
-	unsigned char tmp[3 * 64];
-	int len, pad = 0;
-
-	/* EVP_DecodeBlock needs a length multiple of 4 and returns padding as
-	 * zero bytes, which we subtract; decode through a bounded buffer */
-	if (n % 4 != 0 || n / 4 * 3 > sizeof(tmp))
-		return -1;
-	len = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
-	if (len < 0)
-		return -1;
-	if (n >= 1 && in[n - 1] == '=')
-		pad++;
-	if (n >= 2 && in[n - 2] == '=')
-		pad++;
-	len -= pad;
-	if (len < 0 || (size_t)len > outsize)
-		return -1;
-	memcpy(out, tmp, (size_t)len);
-	return len;
-}
-
 static int
 write_pem_file(const char *path, mode_t mode, int (*emit)(BIO *, EVP_PKEY *), EVP_PKEY *pkey,
                struct bd_err *err)

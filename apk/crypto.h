@@ -32,12 +32,6 @@ size_t bd_hash_len(enum bd_hash_alg alg);
 /* One-shot digest. */
 size_t bd_hash_buf(enum bd_hash_alg alg, const void *data, size_t n, unsigned char *out);
 
-/* Base64 (standard alphabet, padded) of @n bytes into @out, which needs
- * 4*ceil(n/3)+1 bytes.  Returns the text length. */
-size_t bd_base64_encode(const unsigned char *in, size_t n, char *out);
-/* Decode base64; returns the byte count or -1 on bad input / overflow. */
-long bd_base64_decode(const char *in, size_t n, unsigned char *out, size_t outsize);
-
 /* Private (signing) key.  Its name is the file name of the matching public
  * key (private path + ".pub"), which is what signature entries record. */
 struct bd_apk_privkey;

@@ -29,6 +29,7 @@
 
 #include "apk/gz.h"
 #include "apk/tar.h"
+#include "common/base64.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 
@@ -95,9 +96,10 @@ bd_apk_status_str(enum bd_apk_status s)
 void
 bd_apk_q1_encode(const unsigned char *sha1, char *out)
 {
-	out[0] = 'Q';
-	out[1] = '1';
-	bd_base64_encode(sha1, 20, out + 2);
+	char *b = bd_base64_encode(sha1, 20);
+
+	snprintf(out, 32, "Q1%s", b);
+	free(b);
 }
 
 /* Record a failure verdict with its message; returns -code. */

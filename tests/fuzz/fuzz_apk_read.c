@@ -50,8 +50,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	lseek(fd, 0, SEEK_SET);
 	struct bd_apk_read_opts ro = { .keys_dirfd = (size & 1) ? keys_fd : -1,
-				       .list_entries = (size & 2) != 0,
-				       .keep_index_text = (size & 4) != 0 };
+		                       .list_entries = (size & 2) != 0,
+		                       .keep_index_text = (size & 4) != 0 };
 	(void)bd_apk_read(fd, "fuzz", &ro, &f, &err);
 	bd_apk_file_free(&f);
 	close(fd);
