@@ -971,7 +971,7 @@ compile_step(struct cc *c, struct pctx *px, const struct m_pipeline *st, const s
 		.package = (char *)(uintptr_t)px->pkg,
 		.name = in.name ? bd_arena_strdup(c->pa, in.name) : NULL,
 		.uses = in.uses ? bd_arena_strdup(c->pa, in.uses) : NULL,
-		.loc = { r->doc.file, in.loc ? in.loc->line : 1, in.loc ? in.loc->col : 1 },
+		.loc = { r->plan->file, in.loc ? in.loc->line : 1, in.loc ? in.loc->col : 1 },
 	};
 
 	if (is_source) {

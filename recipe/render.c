@@ -410,8 +410,13 @@ sh_steps(struct bd_buf *b, const struct bd_plan_step *v, size_t n, const struct 
 			const struct bd_plan_git *g = s->git;
 			bd_buf_puts(b, "# source step, performed by the runner: git-checkout\n");
 			bd_buf_printf(b, "#   repository:      %s\n", g->repository);
-			bd_buf_printf(b, "#   destination:     %s/%s\n", s->workdir,
-			              g->destination);
+			if (g->destination[0] == '/')
+				bd_buf_printf(b, "#   destination:     %s\n", g->destination);
+			else if (!strcmp(g->destination, "."))
+				bd_buf_printf(b, "#   destination:     %s\n", s->workdir);
+			else
+				bd_buf_printf(b, "#   destination:     %s/%s\n", s->workdir,
+				              g->destination);
 			if (g->tag)
 				bd_buf_printf(b, "#   tag:             %s\n", g->tag);
 			if (g->branch)
@@ -429,10 +434,15 @@ sh_steps(struct bd_buf *b, const struct bd_plan_step *v, size_t n, const struct 
 				    g->cherry_picks[k].comment);
 			sh_list(b, "sparse paths", &g->sparse_paths);
 		} else {
+			/* a quoted here-document shows the script verbatim */
+			char tag[64];
+			unsigned k = 0;
+			snprintf(tag, sizeof(tag), "BUILDERD_STEP_%zu", i + 1);
+			while (strstr(s->script, tag))
+				snprintf(tag, sizeof(tag), "BUILDERD_STEP_%zu_%u", i + 1, ++k);
 			sh_env_diff(b, &s->env, global);
-			bd_buf_puts(b, "/bin/sh -c ");
-			bd_shell_quote(b, s->script);
-			bd_buf_putc(b, '\n');
+			bd_buf_printf(b, "/bin/sh -c \"$(cat <<'%s'\n%s%s\n)\"\n", tag, s->script,
+			              tag);
 		}
 	}
 }
