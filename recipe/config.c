@@ -163,6 +163,10 @@ subst_strict(struct recipe *r, const struct bd_strmap *m, const char *in,
  * Configuration.GetVarsFromConfig. */
 static const char *resolve_var(struct recipe *r, const struct rkv *kv, int depth);
 
+/* cvars marker: this variable is being resolved (a reference back to it
+ * is a cycle) */
+#define VAR_BUSY ((const char *)2)
+
 struct varref_ctx {
 	struct recipe *r;
 	int depth;
@@ -208,6 +212,13 @@ resolve_var(struct recipe *r, const struct rkv *kv, int depth)
 	struct varref_ctx c = { r, depth };
 	struct bd_buf b = { 0 };
 
+	if (done == VAR_BUSY) {
+		/* we are inside this variable's own resolution */
+		bd_rerr(r, kv->val.node, "vars.%s: its value refers back to itself", kv->key.s);
+		bd_strmap_put(&r->cvars, kv->key.s, strlen(kv->key.s),
+		              (void *)(uintptr_t)BD_POISON);
+		return BD_POISON;
+	}
 	if (done)
 		return done;
 	if (!bd_subst_has_ref(kv->val.s)) {
@@ -215,15 +226,14 @@ resolve_var(struct recipe *r, const struct rkv *kv, int depth)
 		              (void *)(uintptr_t)kv->val.s);
 		return kv->val.s;
 	}
-	if (depth > 32) {
-		bd_rerr(r, kv->val.node, "vars.%s: variables refer to each other in a loop",
+	if (depth > 1000) {
+		bd_rerr(r, kv->val.node, "vars.%s: the chain of vars referring to vars is too long",
 		        kv->key.s);
 		bd_strmap_put(&r->cvars, kv->key.s, strlen(kv->key.s),
 		              (void *)(uintptr_t)BD_POISON);
 		return BD_POISON;
 	}
-	/* guard against cycles while resolving */
-	bd_strmap_put(&r->cvars, kv->key.s, strlen(kv->key.s), (void *)(uintptr_t)BD_POISON);
+	bd_strmap_put(&r->cvars, kv->key.s, strlen(kv->key.s), (void *)(uintptr_t)VAR_BUSY);
 	int n = bd_subst(kv->val.s, var_lookup, &c, false, &b, probs);
 	const char *res = BD_POISON;
 	if (n == 0) {

@@ -30,9 +30,6 @@ struct bd_arch {
 
 const struct bd_arch *bd_arch_lookup(const char *name);
 
-/* A parse-time variable: its value, or poisoned (its definition failed,
- * so uses stay quiet instead of cascading). */
-#define BD_POISON ((const char *)1)
 
 struct recipe {
 	struct bd_arena a; /* model, YAML tree, parse-time strings */

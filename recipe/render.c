@@ -158,8 +158,28 @@ kind_name(enum bd_plan_step_kind k)
 	}
 }
 
+/* The variables of @env that @global does not have with the same value:
+ * a step's process environment is global + these. */
 static void
-j_step(struct bd_json *j, const struct bd_plan_step *s)
+j_env_diff(struct bd_json *j, const char *key, const struct bd_plan_env *env,
+           const struct bd_plan_env *global)
+{
+	bd_json_key(j, key);
+	bd_json_obj(j);
+	for (size_t i = 0, k = 0; i < env->n; i++) {
+		while (k < global->n && strcmp(global->v[k].key, env->v[i].key) < 0)
+			k++;
+		if (k < global->n && !strcmp(global->v[k].key, env->v[i].key) &&
+		    !strcmp(global->v[k].value, env->v[i].value))
+			continue;
+		bd_json_key(j, env->v[i].key);
+		bd_json_str(j, env->v[i].value);
+	}
+	bd_json_obj_end(j);
+}
+
+static void
+j_step(struct bd_json *j, const struct bd_plan_step *s, const struct bd_plan_env *global)
 {
 	struct bd_buf loc = { 0 };
 
@@ -172,7 +192,7 @@ j_step(struct bd_json *j, const struct bd_plan_step *s)
 	j_kstr(j, "location", loc.data);
 	bd_buf_free(&loc);
 	j_kstr(j, "workdir", s->workdir);
-	j_env(j, "environment", &s->env);
+	j_env_diff(j, "environment", &s->env, global);
 	if (s->kind == BD_PLAN_SHELL) {
 		j_kstr(j, "runs", s->runs);
 	} else if (s->kind == BD_PLAN_FETCH) {
@@ -232,12 +252,12 @@ j_step(struct bd_json *j, const struct bd_plan_step *s)
 }
 
 static void
-j_steps(struct bd_json *j, const struct bd_plan_step *v, size_t n)
+j_steps(struct bd_json *j, const struct bd_plan_step *v, size_t n, const struct bd_plan_env *global)
 {
 	bd_json_key(j, "steps");
 	bd_json_arr(j);
 	for (size_t i = 0; i < n; i++)
-		j_step(j, &v[i]);
+		j_step(j, &v[i], global);
 	bd_json_arr_end(j);
 }
 
@@ -317,14 +337,14 @@ bd_plan_to_json(const struct bd_plan *p, struct bd_buf *out)
 	j_resources(j, "test-resources", &p->test_resources);
 	j_ku64(j, "timeout-seconds", p->timeout_seconds);
 	j_imgenv(j, "environment", &p->build_env);
-	j_steps(j, p->steps, p->n_steps);
+	j_steps(j, p->steps, p->n_steps, &p->build_env.environment);
 	bd_json_key(j, "tests");
 	bd_json_arr(j);
 	for (size_t i = 0; i < p->n_tests; i++) {
 		bd_json_obj(j);
 		j_kstr(j, "package", p->tests[i].package);
 		j_imgenv(j, "environment", &p->tests[i].env);
-		j_steps(j, p->tests[i].steps, p->tests[i].n_steps);
+		j_steps(j, p->tests[i].steps, p->tests[i].n_steps, &p->tests[i].env.environment);
 		bd_json_obj_end(j);
 	}
 	bd_json_arr_end(j);
@@ -401,9 +421,14 @@ sh_steps(struct bd_buf *b, const struct bd_plan_step *v, size_t n, const struct 
 				bd_buf_printf(b, "#   sha512:    %s\n", f->sha512);
 			if (f->expected_none)
 				bd_buf_puts(b, "#   checksum:  none (expected-none)\n");
-			if (f->extract)
-				bd_buf_printf(b, "#   extract:   into %s/%s, strip %u components\n",
-				              s->workdir, f->directory, f->strip_components);
+			if (f->extract && !strcmp(f->directory, "."))
+				bd_buf_printf(
+				    b, "#   extract:   into %s, strip %u leading components\n",
+				    s->workdir, f->strip_components);
+			else if (f->extract)
+				bd_buf_printf(
+				    b, "#   extract:   into %s/%s, strip %u leading components\n",
+				    s->workdir, f->directory, f->strip_components);
 			if (f->delete_after)
 				bd_buf_puts(b, "#   delete the download after extracting\n");
 		} else if (s->kind == BD_PLAN_GIT) {

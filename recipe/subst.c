@@ -38,7 +38,7 @@ bd_subst_exact(struct bd_arena *a, const char *in, const struct bd_strmap *vars)
 		if (!end)
 			break;
 		const char *val = bd_strmap_get(vars, p + 3, (size_t)(end - (p + 3)));
-		if (val) {
+		if (val && val != BD_POISON) {
 			bd_buf_append(&b, last, (size_t)(p - last));
 			bd_buf_puts(&b, val);
 			last = end + 2;

@@ -16,8 +16,12 @@
 #include "recipe/arena.h"
 #include "recipe/strmap.h"
 
+/* A variable whose own definition failed: its uses stay quiet instead of
+ * cascading into one error each. */
+#define BD_POISON ((const char *)1)
+
 /* Parse-time replacement: every `${{KEY}}` (no spaces) whose KEY is in
- * @vars (values are const char *) is replaced.  Returns @in itself when
+ * @vars (values are const char *, BD_POISON ones are left) is replaced.  Returns @in itself when
  * nothing changed, else a new string in @a. */
 const char *bd_subst_exact(struct bd_arena *a, const char *in, const struct bd_strmap *vars);
 
