@@ -63,11 +63,24 @@ struct strvec {
 	size_t n, cap;
 };
 
+/* Bounds on what `uses:` can expand to (pipelines using pipelines). */
+#define MAX_USES_DEPTH 32
+#define MAX_STEPS 100000
+
 struct cc {
 	struct recipe *r;
 	struct bd_arena *pa; /* plan strings */
 	struct bd_arena ta;  /* temporaries */
 	bool skip_asserts;   /* arch excluded by target-architecture */
+	size_t steps;        /* steps compiled so far */
+	bool too_many;       /* MAX_STEPS reached and reported */
+};
+
+/* The `uses:` being expanded, innermost first (for cycles). */
+struct usechain {
+	const struct pipedef *pd;
+	const struct usechain *next;
+	int depth;
 };
 
 /* Per package context (main or a subpackage; build or test). */
@@ -82,12 +95,13 @@ struct pctx {
 
 /* What a step inherits from its parents. */
 struct inh {
-	const char *workdir;        /* substituted, or NULL */
-	struct envv env;            /* step environment so far */
-	const char *name;           /* display name */
-	const char *uses;           /* innermost uses */
-	const struct bd_ynode *loc; /* recipe step responsible */
-	const struct pipedef *def;  /* the file the step is written in (NULL: recipe) */
+	const char *workdir;          /* substituted, or NULL */
+	struct envv env;              /* step environment so far */
+	const char *name;             /* display name */
+	const char *uses;             /* innermost uses */
+	const struct bd_ynode *loc;   /* recipe step responsible */
+	const struct pipedef *def;    /* the file the step is written in (NULL: recipe) */
+	const struct usechain *chain; /* pipelines being expanded */
 };
 
 static void
@@ -774,6 +788,15 @@ compile_step(struct cc *c, struct pctx *px, const struct m_pipeline *st, const s
 	bool failed = false, is_source = false, if_true = true;
 	struct scope s;
 
+	if (++c->steps > MAX_STEPS) {
+		if (!c->too_many)
+			cerr(
+			    c, pin, NULL, NULL, 0,
+			    "the recipe expands to more than %d steps (pipelines using pipelines?)",
+			    MAX_STEPS);
+		c->too_many = true;
+		return false;
+	}
 	if (!here)
 		in.loc = st->h.node ? st->h.node : pin->loc;
 	if (*st->name.s)
@@ -791,6 +814,20 @@ compile_step(struct cc *c, struct pctx *px, const struct m_pipeline *st, const s
 			return false; /* reported by validation for recipe steps */
 		}
 		const struct pipedef *pd = bd_pipedef_find(r, uses);
+		int depth = pin->chain ? pin->chain->depth + 1 : 1;
+		for (const struct usechain *u = pin->chain; pd && u; u = u->next)
+			if (u->pd == pd) {
+				cerr(c, &in, here, st->uses.node, 0,
+				     "pipeline \"%s\" uses itself (through %s)", uses,
+				     pin->chain->pd->name);
+				return false;
+			}
+		if (depth > MAX_USES_DEPTH) {
+			cerr(c, &in, here, st->uses.node, 0,
+			     "pipelines using pipelines nest deeper than %d levels",
+			     MAX_USES_DEPTH);
+			return false;
+		}
 		if (!pd) {
 			struct bd_buf b = { 0 };
 			for (size_t i = 0; i < r->o->n_pipeline_dirs; i++)
@@ -952,8 +989,8 @@ compile_step(struct cc *c, struct pctx *px, const struct m_pipeline *st, const s
 		if (e) {
 			char msg[256];
 			if (bd_cond_eval(e, &if_true, msg, sizeof(msg)) < 0) {
-				cerr(c, &in, if_def, if_.node, 0, "bad if expression \"%s\": %s", e,
-				     msg);
+				cerr(c, &in, if_def, if_.node, 0,
+				     "invalid if expression: %s, in: %s", msg, e);
 				if_true = true;
 			}
 		} else {
@@ -1020,6 +1057,13 @@ compile_step(struct cc *c, struct pctx *px, const struct m_pipeline *st, const s
 		cin.workdir = wd;
 		cin.env = env;
 		cin.def = children == &st->pipeline ? here : used;
+		struct usechain link;
+		if (used) {
+			link.pd = used;
+			link.next = pin->chain;
+			link.depth = pin->chain ? pin->chain->depth + 1 : 1;
+			cin.chain = &link;
+		}
 		compile_steps(c, px, children, &s, &cin, self, &ran);
 		if (st->assertions && st->assertions->required_steps.set && self && px->emit &&
 		    !c->skip_asserts && (int64_t)ran != st->assertions->required_steps.i)
@@ -1555,7 +1599,8 @@ bd_compile(struct recipe *r)
 			    subst(&c, &subsc[i], &sin, NULL, sp->if_.s, sp->if_.node, "if", true);
 			char msg[256];
 			if (e && bd_cond_eval(e, &keep[i], msg, sizeof(msg)) < 0) {
-				bd_rerr(r, sp->if_.node, "bad if expression \"%s\": %s", e, msg);
+				bd_rerr(r, sp->if_.node, "invalid if expression: %s, in: %s", msg,
+				        e);
 				keep[i] = true;
 			}
 		}

@@ -535,6 +535,7 @@ expand_subpackages(struct recipe *r)
 {
 	const struct rarr *in = &r->cfg.subpackages;
 	size_t cap = in->n + 1, n = 0;
+	uint64_t expanded = 0;
 	struct m_subpackage *out = bd_arena_array(&r->a, cap, sizeof(*out));
 
 	for (size_t i = 0; i < in->n; i++) {
@@ -564,6 +565,22 @@ expand_subpackages(struct recipe *r)
 			        "subpackages[%zu] (%s) uses undefined range \"%s\" (no data entry "
 			        "has that name)",
 			        i, sp->name.s, sp->range.s);
+			continue;
+		}
+		/* a ranged subpackage is copied once per item: bound the product
+		 * like the document itself */
+		uint64_t w = sp->h.node ? sp->h.node->weight : 1;
+		size_t max = r->o->limits && r->o->limits->max_nodes ? r->o->limits->max_nodes
+		                                                     : BD_YAML_MAX_NODES;
+		if (expanded > max)
+			continue; /* reported once, below */
+		expanded += w * rd->items.n;
+		if (expanded > max) {
+			bd_rerr(
+			    r, sp->range.node,
+			    "range \"%s\" expands the recipe beyond the limit of %zu nodes (%zu "
+			    "items)",
+			    sp->range.s, max, rd->items.n);
 			continue;
 		}
 		const struct rkv **items = bd_xmalloc((rd->items.n + 1) * sizeof(*items));
@@ -832,17 +849,17 @@ validate(struct recipe *r)
 	if (r->cfg.test)
 		check_pipelines(r, &r->cfg.test->pipeline, BD_DIAG_WARNING);
 
+	struct bd_strmap seen = { 0 };
 	for (size_t i = 0; i < r->nsubs; i++) {
 		const struct m_subpackage *sp = &r->subs[i];
 		const struct bd_ynode *at = sp->name.node ? sp->name.node : sp->h.node;
 		if (!strcmp(sp->name.s, p->name.s))
 			bd_rerr(r, at, "subpackage \"%s\" has the same name as the main package",
 			        sp->name.s);
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(r->subs[j].name.s, sp->name.s)) {
-				bd_rerr(r, at, "duplicate subpackage name \"%s\"", sp->name.s);
-				break;
-			}
+		if (bd_strmap_get(&seen, sp->name.s, strlen(sp->name.s)))
+			bd_rerr(r, at, "duplicate subpackage name \"%s\"", sp->name.s);
+		else
+			bd_strmap_put(&seen, sp->name.s, strlen(sp->name.s), (void *)(uintptr_t)sp);
 		if (!valid_pkgname(sp->name.s))
 			bd_rerr(r, at,
 			        "subpackage name \"%s\" is invalid: it must match "
@@ -861,6 +878,7 @@ validate(struct recipe *r)
 			         "only package.setcap)",
 			         sp->name.s);
 	}
+	bd_strmap_free(&seen);
 	check_cpe(r, &p->cpe);
 	if (p->target_architecture.n == 1 && !strcmp(p->target_architecture.v[0].s, "all"))
 		bd_rwarn(r, p->target_architecture.v[0].node,

@@ -441,8 +441,8 @@ syntax_error(struct yparse *p, const yaml_parser_t *yp, const char *buf, size_t 
 		break;
 	}
 	if (yp->context)
-		yerr(p, line, col, "YAML syntax error: %s %s (line %zu)", problem, yp->context,
-		     yp->context_mark.line + 1);
+		yerr(p, line, col, "YAML syntax error: %s %s that starts at line %zu, column %zu",
+		     problem, yp->context, yp->context_mark.line + 1, yp->context_mark.column + 1);
 	else
 		yerr(p, line, col, "YAML syntax error: %s", problem);
 }

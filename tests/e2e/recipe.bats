@@ -140,6 +140,46 @@ teardown() {
 	[ "$output" = 'alias-bomb.yaml:12:33: alias expansion makes the document larger than the limit of 250000 nodes (a "billion laughs" document?)' ]
 }
 
+@test "error: a pipeline that uses itself" {
+	mkdir -p "$TMP/pd"
+	printf 'pipeline:\n  - uses: loop-b\n' >"$TMP/pd/loop-a.yaml"
+	printf 'pipeline:\n  - uses: loop-a\n' >"$TMP/pd/loop-b.yaml"
+	printf 'package:\n  name: p\n  version: 1\n  epoch: 0\npipeline:\n  - uses: loop-a\n' >"$TMP/p.yaml"
+	lint_in "$TMP" --pipeline-dir pd p.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = 'p.yaml:6:5: pipeline loop-b (pd/loop-b.yaml:2:11): pipeline "loop-a" uses itself (through loop-b)' ]
+}
+
+@test "error: pipelines expanding exponentially stop at the step limit" {
+	mkdir -p "$TMP/pd"
+	printf 'pipeline:\n  - runs: echo x\n' >"$TMP/pd/l0.yaml"
+	for i in $(seq 1 12); do
+		printf 'pipeline:\n' >"$TMP/pd/l$i.yaml"
+		for _ in 1 2 3 4; do printf '  - uses: l%d\n' $((i - 1)) >>"$TMP/pd/l$i.yaml"; done
+	done
+	printf 'package:\n  name: p\n  version: 1\n  epoch: 0\npipeline:\n  - uses: l12\n' >"$TMP/p.yaml"
+	lint_in "$TMP" --pipeline-dir pd p.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "p.yaml:6:5: the recipe expands to more than 100000 steps (pipelines using pipelines?)" ]
+}
+
+@test "error: a range that multiplies the recipe beyond the limit" {
+	python3 - "$TMP/r.yaml" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("package:\n  name: p\n  version: 1\n  epoch: 0\ndata:\n  - name: d\n    items:\n")
+    for i in range(3000):
+        f.write("      k%d: v\n" % i)
+    f.write("subpackages:\n")
+    for j in range(50):
+        f.write("  - name: p-%d-${{range.key}}\n    range: d\n    pipeline:\n"
+                "      - runs: echo ${{range.value}}\n" % j)
+EOF
+	lint_in "$TMP" r.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = 'r.yaml:3042:12: range "d" expands the recipe beyond the limit of 250000 nodes (3000 items)' ]
+}
+
 @test "error: duplicate mapping key" {
 	lint_in "$DATA/errors" dup-key.yaml
 	[ "$status" -eq 1 ]
