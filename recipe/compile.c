@@ -805,7 +805,7 @@ compile_step(struct cc *c, struct pctx *px, const struct m_pipeline *st, const s
 	/* uses: load the definition (unless the step already spells out its
 	 * pipeline, which melange treats as compiled) */
 	if (*uses && !st->pipeline.n) {
-		if (uses[0] == '/' || strstr(uses, "..")) {
+		if (bd_bad_uses_name(uses)) {
 			if (here)
 				cerr(c, &in, here, st->uses.node, 0,
 				     "uses \"%s\": a pipeline name must be relative and must not "

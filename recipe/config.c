@@ -702,8 +702,8 @@ check_priorities(struct recipe *r, const struct m_deps *d, const char *who)
 		        d->replaces_priority.s);
 }
 
-static bool
-bad_uses_name(const char *u)
+bool
+bd_bad_uses_name(const char *u)
 {
 	if (u[0] == '/')
 		return true;
@@ -735,7 +735,7 @@ check_pipelines(struct recipe *r, const struct rarr *arr, enum bd_diag_severity 
 		if (p->with.n && has_runs && !has_uses)
 			bd_rdiag(r, sev, p->runs.node,
 			         "a step cannot have both \"with\" and \"runs\"");
-		if (has_uses && bad_uses_name(p->uses.s))
+		if (has_uses && bd_bad_uses_name(p->uses.s))
 			bd_rerr(r, p->uses.node,
 			        "uses \"%s\": a pipeline name must be relative and must not "
 			        "contain \"..\"",

@@ -30,7 +30,6 @@ struct bd_arch {
 
 const struct bd_arch *bd_arch_lookup(const char *name);
 
-
 struct recipe {
 	struct bd_arena a; /* model, YAML tree, parse-time strings */
 	struct bd_ydoc doc;
@@ -92,6 +91,10 @@ struct pipedef {
 /* Find `uses: @name` along the pipeline directories and the built-in one.
  * Returns the definition (maybe !ok), or NULL if no directory has it. */
 struct pipedef *bd_pipedef_find(struct recipe *r, const char *name);
+
+/* Is @u unacceptable as a `uses:` name (absolute, or with a ".."
+ * component)?  Such names could reach outside the pipeline directories. */
+bool bd_bad_uses_name(const char *u);
 
 /* Shell single-quoting, appended to @b. */
 void bd_shell_quote(struct bd_buf *b, const char *s);

@@ -343,6 +343,11 @@ handle_scalar(struct yparse *p, const yaml_event_t *ev)
 		n->style = BD_YS_PLAIN;
 		break;
 	}
+	if (memchr(ev->data.scalar.value, 0, ev->data.scalar.length)) {
+		/* "\0" escapes: C strings would silently cut the value short */
+		yerr(p, n->line, n->col, "a NUL character in a string is not supported");
+		return;
+	}
 	n->s = bd_arena_strndup(p->a, (const char *)ev->data.scalar.value, ev->data.scalar.length);
 	n->len = ev->data.scalar.length;
 	/* a plain scalar's implicit tag is resolved from its text; keep explicit
