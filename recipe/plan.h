@@ -245,9 +245,11 @@ struct bd_recipe_opts {
 	const struct bd_yaml_limits *limits; /* NULL = defaults */
 };
 
-/* Compile the recipe at @path.  On failure returns -EINVAL (or -errno for
- * I/O), sets @err to the first problem as "FILE:LINE:COL: message" (plus
- * how many more there are) and records all problems in opts->diags. */
+/* Compile the recipe at @path.  On failure returns -EINVAL for problems in
+ * the recipe (or an unknown opts->arch), -EFBIG for a file over the size
+ * limit, -errno if it cannot be read; sets @err to the first problem as
+ * "FILE:LINE:COL: message" (plus how many more there are) and records
+ * every problem in opts->diags when given.  Warnings do not fail. */
 int bd_recipe_compile_file(const char *path, const struct bd_recipe_opts *opts,
                            struct bd_plan **out, struct bd_err *err)
     __attribute__((warn_unused_result));
