@@ -767,7 +767,7 @@ inputs_list(struct cc *c, const struct rarr *inputs)
 	return r;
 }
 
-static bool compile_steps(struct cc *c, struct pctx *px, const struct rarr *steps,
+static void compile_steps(struct cc *c, struct pctx *px, const struct rarr *steps,
                           const struct scope *s, const struct inh *in, bool active, size_t *ran);
 
 /* Compile one step (and its children).  Returns whether its `if:` holds. */
@@ -1076,14 +1076,14 @@ compile_step(struct cc *c, struct pctx *px, const struct m_pipeline *st, const s
 	return if_true;
 }
 
-static bool
+/* Compile @steps in order; *ran counts those whose `if:` holds. */
+static void
 compile_steps(struct cc *c, struct pctx *px, const struct rarr *steps, const struct scope *s,
               const struct inh *in, bool active, size_t *ran)
 {
 	for (size_t i = 0; i < steps->n; i++)
 		if (compile_step(c, px, RARR_AT(*steps, struct m_pipeline, i), s, in, active))
 			(*ran)++;
-	return true;
 }
 
 /* ------------------------------------------------------------ plan parts */
@@ -1628,12 +1628,13 @@ bd_compile(struct recipe *r)
 
 	/* tests: the main package's, then each kept subpackage's */
 	pl->tests = bd_arena_array(c.pa, r->nsubs + 2, sizeof(*pl->tests));
-	if (r->cfg.test)
+	/* melange runs a test only when it has a pipeline */
+	if (r->cfg.test && r->cfg.test->pipeline.n)
 		compile_test(&c, r->cfg.test, pl->pkg.name, &base, &benv, true,
 		             &pl->tests[pl->n_tests++]);
 	for (size_t i = 0; i < r->nsubs; i++) {
 		const struct m_subpackage *sp = &r->subs[i];
-		if (!sp->test)
+		if (!sp->test || !sp->test->pipeline.n)
 			continue;
 		struct bd_plan_test *t = keep[i] ? &pl->tests[pl->n_tests] : NULL;
 		struct bd_plan_test scratch;

@@ -860,7 +860,9 @@ validate(struct recipe *r)
 			bd_rerr(r, at, "duplicate subpackage name \"%s\"", sp->name.s);
 		else
 			bd_strmap_put(&seen, sp->name.s, strlen(sp->name.s), (void *)(uintptr_t)sp);
-		if (!valid_pkgname(sp->name.s))
+		if (!*sp->name.s)
+			bd_rerr(r, at, "subpackages[%zu] has no name", i);
+		else if (!valid_pkgname(sp->name.s))
 			bd_rerr(r, at,
 			        "subpackage name \"%s\" is invalid: it must match "
 			        "^[a-zA-Z0-9][a-zA-Z0-9+_.-]*$",
