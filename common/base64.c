@@ -58,8 +58,8 @@ bd_base64_decode(const char *in, size_t n, char **out)
 			free(buf);
 			return -1;
 		}
-		unsigned v = (unsigned)a << 18 | (unsigned)b << 12 | (c >= 0 ? (unsigned)c << 6 : 0) |
-			     (d >= 0 ? (unsigned)d : 0);
+		unsigned v = (unsigned)a << 18 | (unsigned)b << 12 |
+		             (c >= 0 ? (unsigned)c << 6 : 0) | (d >= 0 ? (unsigned)d : 0);
 		*o++ = (char)(v >> 16);
 		if (c >= 0)
 			*o++ = (char)(v >> 8);

@@ -10,8 +10,8 @@
 #include "common/base64.h"
 #include "common/util.h"
 
-static const char *const state_names[BD_JOB_NSTATES] = { "queued", "running", "succeeded",
-							 "failed", "cancelled" };
+static const char *const state_names[BD_JOB_NSTATES] = { "queued", "running", "succeeded", "failed",
+	                                                 "cancelled" };
 
 const char *
 bd_job_state_str(enum bd_job_state s)
@@ -281,7 +281,8 @@ bd_side_file_path_ok(const char *p)
 	for (const char *c = p; *c;) {
 		const char *s = strchr(c, '/');
 		size_t len = s ? (size_t)(s - c) : strlen(c);
-		if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+		if (len == 0 || (len == 1 && c[0] == '.') ||
+		    (len == 2 && c[0] == '.' && c[1] == '.'))
 			return false;
 		c += len;
 		if (*c == '/')
@@ -292,7 +293,7 @@ bd_side_file_path_ok(const char *p)
 
 static int
 submit_files(const struct bd_json *fa, const struct bd_submit_limits *lim, struct bd_submit *s,
-	     struct bd_err *err)
+             struct bd_err *err)
 {
 	size_t total = 0, n = bd_json_array_size(fa);
 
@@ -300,7 +301,7 @@ submit_files(const struct bd_json *fa, const struct bd_submit_limits *lim, struc
 		return bd_err_setx(err, EINVAL, "files: expected an array");
 	if (n > lim->max_files)
 		return bd_err_setx(err, EFBIG, "files: %zu side files, the limit is %zu", n,
-				   lim->max_files);
+		                   lim->max_files);
 	s->files = bd_xcalloc(n ? n : 1, sizeof(*s->files));
 	for (size_t i = 0; i < n; i++) {
 		const struct bd_json *f = bd_json_array_get(fa, i);
@@ -312,42 +313,47 @@ submit_files(const struct bd_json *fa, const struct bd_submit_limits *lim, struc
 			return bd_err_setx(err, EINVAL, "files[%zu]: expected an object", i);
 		for (size_t x = 0; (k = bd_json_object_key(f, x, &v)); x++)
 			if (strcmp(k, "path") && strcmp(k, "mode") && strcmp(k, "content"))
-				return bd_err_setx(err, EINVAL, "files[%zu]: unknown field '%s'", i, k);
+				return bd_err_setx(err, EINVAL, "files[%zu]: unknown field '%s'", i,
+				                   k);
 		const char *path = bd_json_str(bd_json_get(f, "path"));
 		const char *content = bd_json_str(bd_json_get(f, "content"));
 		const struct bd_json *mode = bd_json_get(f, "mode");
 		if (!path || !bd_side_file_path_ok(path))
-			return bd_err_setx(err, EINVAL, "files[%zu]: path '%s' is not a safe relative path",
-					   i, path ? path : "");
+			return bd_err_setx(err, EINVAL,
+			                   "files[%zu]: path '%s' is not a safe relative path", i,
+			                   path ? path : "");
 		if (!content)
 			return bd_err_setx(err, EINVAL, "files[%zu] (%s): no content", i, path);
 		if (mode && !(bd_json_is_int(mode) && bd_json_int_value(mode) >= 0 &&
-			      bd_json_int_value(mode) <= 0777))
-			return bd_err_setx(err, EINVAL, "files[%zu] (%s): mode must be 0..0777", i, path);
+		              bd_json_int_value(mode) <= 0777))
+			return bd_err_setx(err, EINVAL, "files[%zu] (%s): mode must be 0..0777", i,
+			                   path);
 		for (size_t k2 = 0; k2 < i; k2++)
 			if (strcmp(s->files[k2].path, path) == 0)
 				return bd_err_setx(err, EINVAL, "files: '%s' given twice", path);
 		sf->path = bd_xstrdup(path);
 		sf->mode = mode ? (unsigned)bd_json_int_value(mode) : 0644;
-		long len = bd_base64_decode(content, bd_json_str_len(bd_json_get(f, "content")), &sf->data);
+		long len = bd_base64_decode(content, bd_json_str_len(bd_json_get(f, "content")),
+		                            &sf->data);
 		s->nfiles = i + 1;
 		if (len < 0)
-			return bd_err_setx(err, EINVAL, "files[%zu] (%s): content is not base64", i, path);
+			return bd_err_setx(err, EINVAL, "files[%zu] (%s): content is not base64", i,
+			                   path);
 		sf->len = (size_t)len;
 		total += sf->len;
 		if (total > lim->max_files_total)
 			return bd_err_setx(err, EFBIG, "files: more than %zu bytes of side files",
-					   lim->max_files_total);
+			                   lim->max_files_total);
 	}
 	return 0;
 }
 
 int
 bd_submit_from_json(const struct bd_json *o, const struct bd_submit_limits *lim,
-		    struct bd_submit *s, struct bd_err *err)
+                    struct bd_submit *s, struct bd_err *err)
 {
-	static const char *const known[] = { "recipe",	 "recipe_name",	      "arch",	     "priority",
-					     "files",	 "source_date_epoch", "skip_tests" };
+	static const char *const known[] = { "recipe", "recipe_name",       "arch",      "priority",
+		                             "files",  "source_date_epoch", "skip_tests" };
 	const struct bd_json *v;
 	const char *k;
 
@@ -369,7 +375,7 @@ bd_submit_from_json(const struct bd_json *o, const struct bd_submit_limits *lim,
 		return bd_err_setx(err, EINVAL, "recipe: empty");
 	if (s->recipe_len > lim->max_recipe)
 		return bd_err_setx(err, EFBIG, "recipe: %zu bytes, the limit is %zu", s->recipe_len,
-				   lim->max_recipe);
+		                   lim->max_recipe);
 	s->recipe = bd_xstrndup(bd_json_str(v), s->recipe_len);
 	if (strlen(s->recipe) != s->recipe_len)
 		return bd_err_setx(err, EINVAL, "recipe: contains a NUL byte");
@@ -377,19 +383,23 @@ bd_submit_from_json(const struct bd_json *o, const struct bd_submit_limits *lim,
 	if (v) {
 		if (!bd_json_is_string(v) || bd_json_str_len(v) > 255 ||
 		    strpbrk(bd_json_str(v), "\n\r"))
-			return bd_err_setx(err, EINVAL, "recipe_name: a string of at most 255 bytes");
+			return bd_err_setx(err, EINVAL,
+			                   "recipe_name: a string of at most 255 bytes");
 		s->recipe_name = bd_xstrdup(bd_json_str(v));
 	}
 	v = bd_json_get(o, "arch");
 	if (v) {
 		const char *a = bd_json_str(v);
-		if (!a || !*a || strlen(a) > 32 || strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(a))
-			return bd_err_setx(err, EINVAL, "arch: expected a name like x86_64 or aarch64");
+		if (!a || !*a || strlen(a) > 32 ||
+		    strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(a))
+			return bd_err_setx(err, EINVAL,
+			                   "arch: expected a name like x86_64 or aarch64");
 		s->arch = bd_xstrdup(a);
 	}
 	v = bd_json_get(o, "priority");
 	if (v) {
-		if (!bd_json_is_int(v) || bd_json_int_value(v) < -1000 || bd_json_int_value(v) > 1000)
+		if (!bd_json_is_int(v) || bd_json_int_value(v) < -1000 ||
+		    bd_json_int_value(v) > 1000)
 			return bd_err_setx(err, EINVAL, "priority: an integer from -1000 to 1000");
 		s->priority = (int)bd_json_int_value(v);
 	}
@@ -397,7 +407,8 @@ bd_submit_from_json(const struct bd_json *o, const struct bd_submit_limits *lim,
 	if (v) {
 		if (!bd_json_is_int(v) || bd_json_int_value(v) < 0 ||
 		    bd_json_int_value(v) > (int64_t)1 << 40)
-			return bd_err_setx(err, EINVAL, "source_date_epoch: a non-negative integer");
+			return bd_err_setx(err, EINVAL,
+			                   "source_date_epoch: a non-negative integer");
 		s->source_date_epoch = bd_json_int_value(v);
 	}
 	v = bd_json_get(o, "skip_tests");

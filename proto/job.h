@@ -46,7 +46,7 @@ struct bd_job {
 	char *recipe_name, *recipe_digest;
 	int attempts, max_attempts;
 	int64_t created_at, started_at, finished_at; /* 0 = null */
-	int step_index, step_total;		     /* step_total 0 = no step */
+	int step_index, step_total;                  /* step_total 0 = no step */
 	char *step_name;
 	char *error, *failed_step;
 	int64_t retry_of; /* 0 = null */
@@ -64,7 +64,7 @@ void bd_job_free(struct bd_job *j);
 struct bd_json *bd_job_to_json(const struct bd_job *j, bool with_events);
 /* Decode a Job object (unknown fields ignored: responses may grow). */
 int bd_job_from_json(const struct bd_json *o, struct bd_job *j, struct bd_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Side file sent with a submission. */
 struct bd_side_file {
@@ -99,7 +99,8 @@ struct bd_json *bd_submit_to_json(const struct bd_submit *s);
  * errors.  err->code is EINVAL for a malformed request, EFBIG for one over a
  * limit (HTTP 400 and 413). */
 int bd_submit_from_json(const struct bd_json *o, const struct bd_submit_limits *lim,
-			struct bd_submit *s, struct bd_err *err) __attribute__((warn_unused_result));
+                        struct bd_submit *s, struct bd_err *err)
+    __attribute__((warn_unused_result));
 
 /* Is @p a safe relative path for a side file (no "..", not absolute, no
  * empty components, no control characters)? */
@@ -113,7 +114,7 @@ struct bd_repo_pkg {
 void bd_repo_pkg_free(struct bd_repo_pkg *p);
 struct bd_json *bd_repo_pkg_to_json(const struct bd_repo_pkg *p);
 int bd_repo_pkg_from_json(const struct bd_json *o, struct bd_repo_pkg *p, struct bd_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* {"error": {"code": ..., "message": ...}} */
 struct bd_json *bd_error_to_json(const char *code, const char *message);
