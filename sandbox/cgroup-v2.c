@@ -101,6 +101,12 @@ v2_stats(struct bd_cg_dir *d, struct bd_cgroup_stats *st)
 	if ((d->ctrls & BD_CG_PIDS) && bd_cg_read(d->fd, "pids.events", buf, sizeof(buf)) > 0 &&
 	    bd_cgroup_keyed(buf, "max", &v) == 0 && v > 0)
 		st->pids_max_hit = true;
+	/* cpu.stat's usage lines exist on every v2 group, controller or not;
+	 * unlike rusage they include processes killed with the namespace */
+	if (bd_cg_read(d->fd, "cpu.stat", buf, sizeof(buf)) > 0 &&
+	    bd_cgroup_keyed(buf, "user_usec", &st->user_usec) == 0 &&
+	    bd_cgroup_keyed(buf, "system_usec", &st->system_usec) == 0)
+		st->have_cpu = true;
 }
 
 const struct bd_cgroup_ops bd_cg_v2_ops = {

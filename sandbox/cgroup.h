@@ -36,6 +36,8 @@ struct bd_cgroup_stats {
 	bool pids_max_hit; /* a fork failed at pids.max */
 	bool have_peak;
 	uint64_t peak_memory;
+	bool have_cpu; /* CPU time of every process that ran in the group */
+	uint64_t user_usec, system_usec;
 };
 
 struct bd_cgroup;

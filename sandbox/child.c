@@ -52,8 +52,10 @@ static const char *const proc_covers[] = { "sys", "sysrq-trigger", "irq", "bus" 
 struct mounts {
 	int binds[BD_SANDBOX_MAX_BINDS];
 	int devs[BD_ARRAY_SIZE(dev_nodes)];
-	int scratch; /* tmpfs holding skel/ (and upper/, work/), or -1 */
-	int root;    /* the new root, attached */
+	int layers[64];  /* O_PATH fds of the layers */
+	int upper, work; /* O_PATH fds of --overlay-dir's upper/work, or -1 */
+	int scratch;     /* tmpfs holding skel/ (and upper/, work/), or -1 */
+	int root;        /* the new root, attached */
 };
 
 __attribute__((noreturn)) static void
@@ -250,7 +252,7 @@ static int
 make_rootfs(const struct bd_child_ctx *ctx, struct mounts *m, struct bd_err *err)
 {
 	const struct bd_sandbox_spec *spec = ctx->spec;
-	bool need_scratch = ctx->n_skel > 0 || (!spec->ro_root && !ctx->upper);
+	bool need_scratch = ctx->n_skel > 0 || (!spec->ro_root && m->upper < 0);
 	unsigned attrs =
 	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (spec->ro_root ? MOUNT_ATTR_RDONLY : 0);
 	char path[PATH_MAX];
@@ -270,7 +272,7 @@ make_rootfs(const struct bd_child_ctx *ctx, struct mounts *m, struct bd_err *err
 			    mkdir_p_at(sk, ctx->skel[i].path, ctx->skel[i].is_dir, err) < 0)
 				return sk < 0 ? bd_err_set(err, errno, "open skel") : -err->code;
 		}
-		if (!spec->ro_root && !ctx->upper &&
+		if (!spec->ro_root && m->upper < 0 &&
 		    (mkdirat(m->scratch, "upper", 0755) < 0 ||
 		     mkdirat(m->scratch, "work", 0755) < 0))
 			return bd_err_set(err, errno, "mkdir upper/work on tmpfs");
@@ -295,19 +297,21 @@ make_rootfs(const struct bd_child_ctx *ctx, struct mounts *m, struct bd_err *err
 			goto fail_path;
 	}
 	for (size_t i = spec->n_layers; i-- > 0;) {
-		snprintf(path, sizeof(path), "%s", ctx->layers[i]);
-		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", path, 0) < 0)
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", m->layers[i]);
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", path, 0) < 0) {
+			snprintf(path, sizeof(path), "%s", ctx->layers[i]);
 			goto fail_path;
+		}
 	}
 	if (!spec->ro_root) {
-		if (ctx->upper)
-			snprintf(path, sizeof(path), "%s", ctx->upper);
+		if (m->upper >= 0)
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", m->upper);
 		else
 			snprintf(path, sizeof(path), "/proc/self/fd/%d/upper", m->scratch);
 		if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", path, 0) < 0)
 			goto fail_path;
-		if (ctx->work)
-			snprintf(path, sizeof(path), "%s", ctx->work);
+		if (m->work >= 0)
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", m->work);
 		else
 			snprintf(path, sizeof(path), "/proc/self/fd/%d/work", m->scratch);
 		if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", path, 0) < 0)
@@ -444,14 +448,16 @@ out:
 	return -err->code;
 }
 
-/* Build the new root and pivot into it.  Runs as sandbox root. */
+/* Phase one, still with host root's uid (unmapped in our namespace, but
+ * the owner of root-only dirs such as a 0700 state dir, and with full
+ * capabilities over the ids we map): open every host path the sandbox
+ * needs.  Sandbox root (host uid base) could not traverse those dirs.
+ * Afterwards host paths are only reached through these fds. */
 static void
-setup_mounts(const struct bd_child_ctx *ctx)
+open_host_paths(const struct bd_child_ctx *ctx, struct mounts *m)
 {
 	const struct bd_sandbox_spec *spec = ctx->spec;
-	struct mounts m = { .scratch = -1, .root = -1 };
 	struct bd_err err = { 0 };
-	int t;
 
 	/* Nothing we mount may propagate back to the host.  (The new mount
 	 * namespace of a new user namespace is already downgraded to slave
@@ -460,24 +466,61 @@ setup_mounts(const struct bd_child_ctx *ctx)
 		bd_err_set(&err, errno, "make / private");
 		fail(ctx, &err);
 	}
-	/* Detached copies of every host path first, while the host tree is
-	 * still visible: binds (directories always recursive, so nothing
-	 * hidden under a host mount comes to light) and device nodes. */
+	/* Detached copies of every host path: binds (directories always
+	 * recursive, so nothing hidden under a host mount comes to light) and
+	 * device nodes. */
 	for (size_t i = 0; i < spec->n_binds; i++) {
 		const struct bd_sandbox_bind *b = &ctx->binds[i];
 		uint64_t attrs =
 		    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->readonly ? MOUNT_ATTR_RDONLY : 0);
 
-		m.binds[i] = clone_tree(b->src, b->is_dir, attrs, &err);
-		CHECK(ctx, &err, m.binds[i]);
+		m->binds[i] = clone_tree(b->src, b->is_dir, attrs, &err);
+		CHECK(ctx, &err, m->binds[i]);
 	}
 	for (size_t i = 0; i < BD_ARRAY_SIZE(dev_nodes); i++) {
 		char src[32];
 
 		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
-		m.devs[i] = clone_tree(src, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &err);
-		CHECK(ctx, &err, m.devs[i]);
+		m->devs[i] = clone_tree(src, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &err);
+		CHECK(ctx, &err, m->devs[i]);
 	}
+	if (spec->ro_root && spec->n_layers == 1 && ctx->n_skel == 0) {
+		m->root =
+		    clone_tree(ctx->layers[0], true,
+		               MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &err);
+		CHECK(ctx, &err, m->root);
+		return;
+	}
+	if (spec->n_layers > BD_ARRAY_SIZE(m->layers)) {
+		bd_err_setx(&err, E2BIG, "more than %zu layers", BD_ARRAY_SIZE(m->layers));
+		fail(ctx, &err);
+	}
+	for (size_t i = 0; i < spec->n_layers; i++) {
+		m->layers[i] = open(ctx->layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (m->layers[i] < 0) {
+			bd_err_set(&err, errno, "open layer %s", ctx->layers[i]);
+			fail(ctx, &err);
+		}
+	}
+	if (ctx->upper) {
+		m->upper = open(ctx->upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		m->work = open(ctx->work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (m->upper < 0 || m->work < 0) {
+			bd_err_set(&err, errno, "open %s", m->upper < 0 ? ctx->upper : ctx->work);
+			fail(ctx, &err);
+		}
+	}
+}
+
+/* Phase two, as sandbox root: build the new root and pivot into it. */
+static void
+setup_mounts(const struct bd_child_ctx *ctx, struct mounts *mp)
+{
+	const struct bd_sandbox_spec *spec = ctx->spec;
+	struct mounts m = *mp;
+	struct bd_err err = { 0 };
+	int t;
+
 	CHECK(ctx, &err, make_rootfs(ctx, &m, &err));
 	/* Attach the root somewhere so that pivot_root() can use it; /tmp of
 	 * our private copy of the host tree, as bwrap does. */
@@ -623,6 +666,7 @@ bd_child_main(const struct bd_child_ctx *parent_ctx)
 	const struct bd_sandbox_spec *spec = ctx->spec;
 	const struct rlimit no_core = { 0, 0 };
 	struct bd_err err = { 0 };
+	struct mounts m = { .upper = -1, .work = -1, .scratch = -1, .root = -1 };
 	struct pollfd pfd;
 	char go;
 	pid_t step;
@@ -630,13 +674,14 @@ bd_child_main(const struct bd_child_ctx *parent_ctx)
 	/* wait until the parent wrote our id maps and cgroups */
 	if (read(ctx->release_fd, &go, 1) != 1)
 		_exit(BD_SANDBOX_EXIT_SETUP); /* parent died: nobody to report to */
+	open_host_paths(ctx, &m);
 	/* sandbox root (host uid base): owns what it creates, unlike the
 	 * unmapped host root we still are (sandbox.md §5, EOVERFLOW) */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
 		bd_err_set(&err, errno, "become sandbox root");
 		fail(ctx, &err);
 	}
-	setup_mounts(ctx);
+	setup_mounts(ctx, &m);
 	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
 		bd_err_set(&err, errno, "sethostname %s", spec->hostname);
 		fail(ctx, &err);

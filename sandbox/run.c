@@ -528,6 +528,10 @@ finish_result(struct run *r, const siginfo_t *si, int step_status, bool have_sta
 	}
 	if (st.have_peak)
 		res->peak_memory = st.peak_memory;
+	if (st.have_cpu) {
+		res->user_ns = st.user_usec * 1000u;
+		res->system_ns = st.system_usec * 1000u;
+	}
 	res->oom = st.oom;
 	res->pids_limit_hit = st.pids_max_hit;
 
