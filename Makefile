@@ -9,6 +9,7 @@
 #                        run one libFuzzer target for a given time
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make format-check    clang-format --dry-run on every C file
+#   make bench-sandbox   builder-sandbox start-up time against bwrap
 #   make clean
 #
 # Each top-level folder is a module with one third-party library behind it
@@ -101,10 +102,21 @@ TEST_PROGS := $(TEST_PROGS_SRCS:tests/progs/%.c=$(BUILD)/tests/progs/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 
+# builder-sandbox's escape tests: a second build with -DBD_SANDBOX_TESTING,
+# the only one that accepts --test-disable (control runs with a protection
+# off); never installed.  And the busybox rootfs the tests run in.
+ifneq ($(wildcard sandbox/builder-sandbox.c),)
+SANDBOX_TESTING := $(BUILD)/tests/bin/builder-sandbox-testing
+SANDBOX_TESTING_OBJS := $(SRCS_sandbox:%.c=$(BUILD)/obj/testing/%.o) \
+	$(BUILD)/obj/testing/sandbox/builder-sandbox.o
+ROOTFS_BUSYBOX := $(BUILD)/rootfs/busybox/bin/busybox
+endif
+
 .SECONDARY:
 .DELETE_ON_ERROR:
 
-.PHONY: all check check-build test asan unit-tests fuzz fuzz-build install clean format format-check deps
+.PHONY: all check check-build test asan unit-tests fuzz fuzz-build install clean format format-check deps \
+	bench-sandbox
 
 all: $(BINS)
 
@@ -146,9 +158,27 @@ $(BUILD)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O1 -static -Wall -Werror -o $@ $<
 
+$(BUILD)/obj/testing/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) -DBD_SANDBOX_TESTING $(call pkgcflags,$(PKG_sandbox)) $(CFLAGS) -c -o $@ $<
+
+$(SANDBOX_TESTING): $(SANDBOX_TESTING_OBJS) $(LIB_common)
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $(SANDBOX_TESTING_OBJS) $(LIB_common) \
+		$(call pkglibs,$(PKG_sandbox))
+
+$(ROOTFS_BUSYBOX): scripts/mkrootfs-busybox
+	$(call say,ROOTFS,$(@D:%/bin=%))
+	$(Q)scripts/mkrootfs-busybox $(@D:%/bin=%)
+
+bench-sandbox: all $(ROOTFS_BUSYBOX)
+	$(Q)BUILD=$(BUILD) tests/bench/sandbox-start
+
 unit-tests: $(UNIT_BINS)
 
-check-build: all unit-tests $(TEST_PROGS)
+check-build: all unit-tests $(TEST_PROGS) $(SANDBOX_TESTING) $(ROOTFS_BUSYBOX)
 
 deps:
 	$(Q)scripts/install-deps
