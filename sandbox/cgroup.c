@@ -214,8 +214,8 @@ bd_cgroup_stat_starttime(const char *stat, uint64_t *out)
 	if (!p)
 		return -EINVAL;
 	p++;
-	/* ") S ppid ..." : state is field 3, starttime field 22 */
-	for (int field = 2; field < 22; field++) {
+	/* p is at the space before field 3 (state); starttime is field 22 */
+	for (int field = 3; field < 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
 			return -EINVAL;
