@@ -260,32 +260,77 @@ check_mount(void)
 	return 0;
 }
 
-static int
-check_unshare(void)
+/* Each attempt in its own child: a successful unshare() would move the
+ * probe itself into the new namespace and change what the next one sees. */
+static void
+in_child(const char *what, long (*fn)(void))
 {
-	long pid;
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		report(what, fn());
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+}
+
+static long
+try_unshare_user(void)
+{
+	return unshare(CLONE_NEWUSER);
+}
+
+static long
+try_unshare_ns(void)
+{
+	return unshare(CLONE_NEWNS);
+}
+
+static long
+try_clone_user(void)
+{
+	long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	return pid;
+}
+
+static long
+try_clone3(void)
+{
 	struct {
 		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 	} args = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
 
-	report("unshare CLONE_NEWUSER", unshare(CLONE_NEWUSER));
-	report("unshare CLONE_NEWNS", unshare(CLONE_NEWNS));
-	pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
 	if (pid == 0)
 		_exit(0);
-	report("clone CLONE_NEWUSER", pid);
 	if (pid > 0)
 		waitpid((pid_t)pid, NULL, 0);
-	pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid == 0)
-		_exit(0);
-	report("clone3", pid);
-	if (pid > 0)
-		waitpid((pid_t)pid, NULL, 0);
-	{
-		int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		report("setns", fd < 0 ? -1 : setns(fd, 0));
-	}
+	return pid;
+}
+
+static long
+try_setns(void)
+{
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -1 : setns(fd, 0);
+}
+
+static int
+check_unshare(void)
+{
+	in_child("unshare CLONE_NEWUSER", try_unshare_user);
+	in_child("unshare CLONE_NEWNS", try_unshare_ns);
+	in_child("clone CLONE_NEWUSER", try_clone_user);
+	in_child("clone3", try_clone3);
+	in_child("setns", try_setns);
 	return 0;
 }
 
