@@ -24,7 +24,6 @@
 #include <linux/keyctl.h>
 #include <linux/openat2.h>
 #include <net/if.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -667,11 +666,10 @@ bd_child_main(const struct bd_child_ctx *parent_ctx)
 	const struct rlimit no_core = { 0, 0 };
 	struct bd_err err = { 0 };
 	struct mounts m = { .upper = -1, .work = -1, .scratch = -1, .root = -1 };
-	struct pollfd pfd;
 	char go;
 	pid_t step;
 
-	/* wait until the parent wrote our id maps and cgroups */
+	/* wait until the parent has written our id maps */
 	if (read(ctx->release_fd, &go, 1) != 1)
 		_exit(BD_SANDBOX_EXIT_SETUP); /* parent died: nobody to report to */
 	open_host_paths(ctx, &m);
@@ -711,15 +709,15 @@ bd_child_main(const struct bd_child_ctx *parent_ctx)
 		bd_err_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
 		fail(ctx, &err);
 	}
-	/* PDEATHSIG is cleared by credential changes, so only now; then
-	 * check that the parent did not die before it took effect */
+	/* PDEATHSIG is cleared by credential changes, so only now; the read
+	 * below catches a parent that died before it took effect */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
 		bd_err_set(&err, errno, "PR_SET_PDEATHSIG");
 		fail(ctx, &err);
 	}
-	pfd.fd = ctx->release_fd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+	/* The second byte: the parent has put us in every cgroup.  EOF here
+	 * means the parent died (before PDEATHSIG could cover it, or since). */
+	if (read(ctx->release_fd, &go, 1) != 1)
 		_exit(BD_SANDBOX_EXIT_SETUP);
 	/* /proc/1/{mem,environ,exe} closed to the step (threat #28) */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {

@@ -37,7 +37,8 @@ struct bd_skel_entry {
 struct bd_child_ctx {
 	const struct bd_sandbox_spec *spec;
 	int sync_fd;    /* write end, child -> parent */
-	int release_fd; /* read end, parent -> child: one byte = go, EOF = parent died */
+	int release_fd; /* read end, parent -> child: "1" = id maps written, go;
+			 * "2" = in every cgroup, the step may start; EOF = parent died */
 
 	char **layers;                 /* absolute host paths, lowest first */
 	struct bd_sandbox_bind *binds; /* src resolved to absolute host paths */

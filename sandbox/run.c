@@ -605,10 +605,16 @@ run_sandbox(struct run *r, int sigfd, struct bd_err *err)
 		close(rel_p[1]);
 		return bd_err_set(err, -r->pid, "clone the sandbox%s", clone_hint(-r->pid));
 	}
+	/* Release the child as soon as its id maps exist, so that its mount
+	 * setup overlaps the v1 cgroup attach (a write to cgroup.procs can
+	 * wait for an RCU grace period); the second byte tells it that the
+	 * cgroups are in place, and it waits for it before it forks the step. */
 	rc = write_id_maps(r, err);
+	if (rc == 0 && write(rel_p[1], "1", 1) != 1)
+		rc = bd_err_set(err, errno, "release the sandbox");
 	if (rc == 0)
 		rc = bd_cgroup_attach(r->cg, r->pid, in_v2, err);
-	if (rc == 0 && write(rel_p[1], "1", 1) != 1)
+	if (rc == 0 && write(rel_p[1], "2", 1) != 1)
 		rc = bd_err_set(err, errno, "release the sandbox");
 	if (rc == 0 && spec->timeout_ms) {
 		struct itimerspec its = {
