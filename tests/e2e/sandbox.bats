@@ -159,7 +159,8 @@ PY
 }
 
 @test "SIGINT to builder-sandbox reaches the step" {
-	sb -- /bin/sh -c 'trap "echo got-int; exit 3" INT; sleep 5 & wait' >"$BATS_TEST_TMPDIR/o" &
+	"$SB" --layer "$ROOTFS" --cgroup-parent "$CGP" -- \
+		/bin/sh -c 'trap "echo got-int; exit 3" INT; sleep 5 & wait' >"$BATS_TEST_TMPDIR/o" &
 	pid=$!
 	sleep 0.5
 	kill -INT "$pid"
