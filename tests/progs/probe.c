@@ -602,6 +602,12 @@ main(int argc, char **argv)
 		return check_xattr(argv[2]);
 	if (strcmp(c, "kernel") == 0)
 		return check_kernel();
+	if (strcmp(c, "getxattr") == 0 && argc == 4) {
+		char buf[256];
+		snprintf(what, sizeof(what), "getxattr %s", argv[3]);
+		report(what, getxattr(argv[2], argv[3], buf, sizeof(buf)));
+		return 0;
+	}
 	if (strcmp(c, "shm") == 0) {
 		report("shmget 0x42424242", shmget(0x42424242, 4096, IPC_CREAT | 0600));
 		return 0;
