@@ -651,7 +651,7 @@ bd_sandbox_run(const struct bd_sandbox_spec *spec, struct bd_sandbox_result *res
 	r.ctx.spec = spec;
 	struct bd_err err = { 0 };
 	_cleanup_close_ int sigfd = -1;
-	sigset_t mask, old;
+	sigset_t mask;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -663,7 +663,7 @@ bd_sandbox_run(const struct bd_sandbox_spec *spec, struct bd_sandbox_result *res
 	sigemptyset(&mask);
 	for (size_t i = 0; i < BD_ARRAY_SIZE(handled_signals); i++)
 		sigaddset(&mask, handled_signals[i]);
-	sigprocmask(SIG_BLOCK, &mask, &old);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sigfd < 0)
 		rc = bd_err_set(&err, errno, "signalfd");
@@ -696,6 +696,7 @@ bd_sandbox_run(const struct bd_sandbox_spec *spec, struct bd_sandbox_result *res
 	free(r.ctx.skel);
 	free((void *)(uintptr_t)r.ctx.upper);
 	free((void *)(uintptr_t)r.ctx.work);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* The signals stay blocked: a SIGTERM arriving now, with the step
+	 * already over, must not kill us before the caller writes the result. */
 	return res->setup_failed ? -res->error.code : 0;
 }

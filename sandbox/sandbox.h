@@ -114,7 +114,8 @@ extern const char bd_sandbox_usage[];
 char *bd_sandbox_norm_path(const char *path);
 
 /* Run the step.  Returns 0 when the step ran (whatever its status) or
- * -errno when the sandbox failed; @res is filled in both cases. */
+ * -errno when the sandbox failed; @res is filled in both cases.  SIGTERM
+ * (cancel), SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are left blocked. */
 int bd_sandbox_run(const struct bd_sandbox_spec *spec, struct bd_sandbox_result *res);
 
 /* Append the result as one line of JSON (fields in docs/sandbox.md). */
