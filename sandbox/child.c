@@ -51,10 +51,11 @@ static const char *const proc_covers[] = { "sys", "sysrq-trigger", "irq", "bus" 
 struct mounts {
 	int binds[BD_SANDBOX_MAX_BINDS];
 	int devs[BD_ARRAY_SIZE(dev_nodes)];
-	int layers[64];  /* O_PATH fds of the layers */
-	int upper, work; /* O_PATH fds of --overlay-dir's upper/work, or -1 */
-	int scratch;     /* tmpfs holding skel/ (and upper/, work/), or -1 */
-	int root;        /* the new root, attached */
+	int layers[64];    /* O_PATH fds of the layers (idmapped when the parent could) */
+	size_t n_idmapped; /* layers[] holds the parent's idmapped clones */
+	int upper, work;   /* O_PATH fds of --overlay-dir's upper/work, or -1 */
+	int scratch;       /* tmpfs holding skel/ (and upper/, work/), or -1 */
+	int root;          /* the new root, attached */
 };
 
 __attribute__((noreturn)) static void
@@ -251,7 +252,7 @@ static int
 make_rootfs(const struct bd_child_ctx *ctx, struct mounts *m, struct bd_err *err)
 {
 	const struct bd_sandbox_spec *spec = ctx->spec;
-	bool need_scratch = ctx->n_skel > 0 || (!spec->ro_root && m->upper < 0);
+	bool need_scratch = ctx->n_skel > 0 || (!spec->ro_root && m->upper < 0) || m->n_idmapped;
 	unsigned attrs =
 	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (spec->ro_root ? MOUNT_ATTR_RDONLY : 0);
 	char path[PATH_MAX];
@@ -276,15 +277,23 @@ make_rootfs(const struct bd_child_ctx *ctx, struct mounts *m, struct bd_err *err
 		     mkdirat(m->scratch, "work", 0755) < 0))
 			return bd_err_set(err, errno, "mkdir upper/work on tmpfs");
 	}
-	if (spec->ro_root && spec->n_layers == 1 && ctx->n_skel == 0) {
-		root = clone_tree(ctx->layers[0], true,
-		                  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
-		if (root < 0)
-			return bd_err_prefix(err, "rootfs: ");
-		m->root = root;
-		return 0;
+	if (m->root >= 0)
+		return 0; /* one read-only layer, bound in open_host_paths() */
+	if (m->n_idmapped) {
+		/* overlayfs takes a layer from our own mount namespace, not from
+		 * the parent's anonymous one: move the idmapped clones onto dirs
+		 * of the scratch tmpfs, attached on /tmp of our private tree */
+		if (move_mount(m->scratch, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return bd_err_set(err, errno, "attach the scratch tmpfs");
+		for (size_t i = 0; i < m->n_idmapped; i++) {
+			snprintf(path, sizeof(path), "l%zu", i);
+			if (mkdirat(m->scratch, path, 0755) < 0 ||
+			    move_mount(m->layers[i], "", m->scratch, path,
+			               MOVE_MOUNT_F_EMPTY_PATH) < 0)
+				return bd_err_set(err, errno, "attach idmapped layer %s",
+				                  ctx->layers[i]);
+		}
 	}
-
 	fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return bd_err_set(err, errno, "fsopen overlay");
@@ -494,7 +503,7 @@ open_host_paths(const struct bd_child_ctx *ctx, struct mounts *m)
 		bd_err_setx(&err, E2BIG, "more than %zu layers", BD_ARRAY_SIZE(m->layers));
 		fail(ctx, &err);
 	}
-	for (size_t i = 0; i < spec->n_layers; i++) {
+	for (size_t i = 0; i < spec->n_layers && m->n_idmapped != spec->n_layers; i++) {
 		m->layers[i] = open(ctx->layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (m->layers[i] < 0) {
 			bd_err_set(&err, errno, "open layer %s", ctx->layers[i]);
@@ -615,6 +624,41 @@ exec_step(const struct bd_child_ctx *ctx)
 	fail(ctx, &err);
 }
 
+/* Byte "1" from the parent, with the idmapped layers as SCM_RIGHTS when it
+ * could make them.  Returns false when the parent is gone. */
+static bool
+wait_release(const struct bd_child_ctx *ctx, struct mounts *m)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(m->layers))];
+		struct cmsghdr align;
+	} ctl;
+	char go;
+	struct iovec iov = { .iov_base = &go, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *c;
+
+	if (recvmsg(ctx->release_fd, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return false;
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		memcpy(m->layers, CMSG_DATA(c), n * sizeof(int));
+		if (n == ctx->spec->n_layers)
+			m->n_idmapped = n;
+		else
+			for (size_t i = 0; i < n; i++)
+				close(m->layers[i]);
+	}
+	return true;
+}
+
 /* pid 1 after the fork: reap, forward, report the step's status, exit. */
 __attribute__((noreturn)) static void
 init_loop(const struct bd_child_ctx *ctx, pid_t step)
@@ -670,7 +714,7 @@ bd_child_main(const struct bd_child_ctx *parent_ctx)
 	pid_t step;
 
 	/* wait until the parent has written our id maps */
-	if (read(ctx->release_fd, &go, 1) != 1)
+	if (!wait_release(ctx, &m))
 		_exit(BD_SANDBOX_EXIT_SETUP); /* parent died: nobody to report to */
 	open_host_paths(ctx, &m);
 	/* sandbox root (host uid base): owns what it creates, unlike the

@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -401,6 +403,82 @@ clone_hint(int e)
 	}
 }
 
+/* Idmapped, read-only clones of the layers for the sandbox's user namespace
+ * (Linux 5.12+; the layer's filesystem must support idmapped mounts: ext4,
+ * xfs, btrfs, tmpfs...).  Through them, files of host root are sandbox
+ * root's, so the overlay can copy them up; without them, copy-up of an
+ * entry owned by an unmapped host id fails with EOVERFLOW.  Only host root
+ * can idmap a host filesystem, hence here and not in the child.  Returns
+ * the number of fds made (n_layers), or 0 when not possible. */
+static size_t
+idmap_layers(struct run *r, int *fds)
+{
+	const struct bd_sandbox_spec *spec = r->spec;
+	char path[64];
+	_cleanup_close_ int ns = -1;
+	size_t i;
+
+	if (spec->ro_root)
+		return 0; /* nothing is ever copied up */
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)r->pid);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return 0;
+	for (i = 0; i < spec->n_layers; i++) {
+		struct mount_attr ma = {
+			.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+			            MOUNT_ATTR_NODEV,
+			.userns_fd = (uint64_t)ns,
+		};
+
+		fds[i] = open_tree(AT_FDCWD, r->ctx.layers[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (fds[i] < 0 || mount_setattr(fds[i], "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0) {
+			bd_debug(&r->log, "layer %s: no idmapped mount (%s): plain layer",
+			         r->ctx.layers[i], strerror(errno));
+			if (fds[i] >= 0)
+				close(fds[i]);
+			while (i-- > 0)
+				close(fds[i]);
+			return 0;
+		}
+	}
+	return i;
+}
+
+/* Release the child (byte "1"), handing it the idmapped layers if any. */
+static int
+release_child(struct run *r, int sock, struct bd_err *err)
+{
+	int fds[64];
+	size_t n = r->spec->n_layers <= BD_ARRAY_SIZE(fds) ? idmap_layers(r, fds) : 0;
+	union {
+		char buf[CMSG_SPACE(sizeof(fds))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = "1", .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t w;
+
+	memset(&ctl, 0, sizeof(ctl));
+	if (n > 0) {
+		struct cmsghdr *c;
+
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	}
+	w = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	if (w != 1)
+		return bd_err_set(err, errno, "release the sandbox");
+	return 0;
+}
+
 /* --------------------------------------------------------- waiting */
 
 static void
@@ -586,8 +664,9 @@ run_sandbox(struct run *r, int sigfd, struct bd_err *err)
 
 	if (prepare(r, err) < 0)
 		return -err->code;
-	if (pipe2(sync_p, O_CLOEXEC) < 0 || pipe2(rel_p, O_CLOEXEC) < 0)
-		return bd_err_set(err, errno, "pipe2");
+	if (pipe2(sync_p, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rel_p) < 0)
+		return bd_err_set(err, errno, "pipe2/socketpair");
 	r->ctx.sync_fd = sync_p[1];
 	r->ctx.release_fd = rel_p[0];
 
@@ -610,11 +689,11 @@ run_sandbox(struct run *r, int sigfd, struct bd_err *err)
 	 * wait for an RCU grace period); the second byte tells it that the
 	 * cgroups are in place, and it waits for it before it forks the step. */
 	rc = write_id_maps(r, err);
-	if (rc == 0 && write(rel_p[1], "1", 1) != 1)
-		rc = bd_err_set(err, errno, "release the sandbox");
+	if (rc == 0)
+		rc = release_child(r, rel_p[1], err);
 	if (rc == 0)
 		rc = bd_cgroup_attach(r->cg, r->pid, in_v2, err);
-	if (rc == 0 && write(rel_p[1], "2", 1) != 1)
+	if (rc == 0 && send(rel_p[1], "2", 1, MSG_NOSIGNAL) != 1)
 		rc = bd_err_set(err, errno, "release the sandbox");
 	if (rc == 0 && spec->timeout_ms) {
 		struct itimerspec its = {

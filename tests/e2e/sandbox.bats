@@ -169,3 +169,25 @@ PY
 	[ "$st" -eq 3 ]
 	grep -q got-int "$BATS_TEST_TMPDIR/o"
 }
+
+@test "the rootfs is writable through idmapped layers; the host layer is not touched" {
+	run sb -- /bin/sh -c 'mkdir -p /var/tmp/k && echo b >/var/tmp/k/f && cat /var/tmp/k/f; ls -ld /etc'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = b ]
+	[[ ${lines[1]} == *" root "*" root "* ]] # host root's files are sandbox root's
+	run sb --uid 0 -- /bin/sh -c 'echo changed >>/etc/hosts && tail -1 /etc/hosts'
+	[ "$output" = changed ]
+	run grep -c changed "$ROOTFS/etc/hosts"
+	[ "$output" = 0 ]
+	[ ! -e "$ROOTFS/var/tmp/k" ]
+}
+
+@test "layers stack lowest first" {
+	low=$BATS_TEST_TMPDIR/low high=$BATS_TEST_TMPDIR/high
+	mkdir -p "$low/opt" "$high/opt"
+	echo low >"$low/opt/a"
+	echo low >"$low/opt/b"
+	echo high >"$high/opt/b"
+	run sb --layer "$low" --layer "$high" -- /bin/cat /opt/a /opt/b
+	[ "$output" = "$(printf 'low\nhigh')" ]
+}
