@@ -299,6 +299,17 @@ parent_path(char *out, size_t n, const char *hroot, const char *ctrl, const char
 
 /* ------------------------------------------------------------ create */
 
+bool
+bd_cgroup_list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 static const char *
 ctrl_name(unsigned ctrl)
 {
@@ -329,16 +340,10 @@ v2_enable(const char *hroot, const char *path, unsigned ctrls, struct bd_err *er
 		ssize_t r = read(fd, have, sizeof(have) - 1);
 		have[r > 0 ? r : 0] = '\0';
 		for (size_t i = 0; i < 3; i++) {
-			char want[32], *hit;
-			unsigned c = v1_names[i].ctrl;
+			char want[32];
 
-			if (!(ctrls & c))
-				continue;
-			hit = strstr(have, v1_names[i].name);
-			if (hit && (hit == have || hit[-1] == ' ') &&
-			    (hit[strlen(v1_names[i].name)] == ' ' ||
-			     hit[strlen(v1_names[i].name)] == '\n' ||
-			     hit[strlen(v1_names[i].name)] == '\0'))
+			if (!(ctrls & v1_names[i].ctrl) ||
+			    bd_cgroup_list_has(have, v1_names[i].name))
 				continue;
 			snprintf(want, sizeof(want), "+%s", v1_names[i].name);
 			if (pwrite(fd, want, strlen(want), 0) < 0)
@@ -404,27 +409,6 @@ add_dir(struct bd_cgroup *cg, const struct bd_cgroup_ops *ops, unsigned ctrls, b
 	return ops->limit(d, lim, err);
 }
 
-static bool
-v2_has(const char *hroot, const char *ctrl)
-{
-	char file[600], buf[256];
-	_cleanup_close_ int fd = -1;
-	ssize_t r;
-	char *hit;
-
-	snprintf(file, sizeof(file), "%s/cgroup.controllers", hroot);
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	r = read(fd, buf, sizeof(buf) - 1);
-	if (r <= 0)
-		return false;
-	buf[r] = '\0';
-	hit = strstr(buf, ctrl);
-	return hit && (hit == buf || hit[-1] == ' ') &&
-	       (hit[strlen(ctrl)] == ' ' || hit[strlen(ctrl)] == '\n' || !hit[strlen(ctrl)]);
-}
-
 struct bd_cgroup *
 bd_cgroup_create(const char *parent, const char *name, const struct bd_cgroup_limits *lim,
                  struct bd_err *err)
@@ -443,8 +427,14 @@ bd_cgroup_create(const char *parent, const char *name, const struct bd_cgroup_li
 	if (lim->cpu_millis)
 		need |= BD_CG_CPU;
 	if (have_v2) {
+		char file[300], avail[256];
+
+		snprintf(file, sizeof(file), "%s/cgroup.controllers", v2r);
+		if (bd_cg_read(AT_FDCWD, file, avail, sizeof(avail)) < 0)
+			avail[0] = '\0';
 		for (size_t i = 0; i < 3; i++)
-			if ((need & v1_names[i].ctrl) && v2_has(v2r, v1_names[i].name))
+			if ((need & v1_names[i].ctrl) &&
+			    bd_cgroup_list_has(avail, v1_names[i].name))
 				v2ctrls |= v1_names[i].ctrl;
 		if (parent_path(ppath, sizeof(ppath), v2r, "", parent, self, err) < 0 ||
 		    add_dir(cg, &bd_cg_v2_ops, v2ctrls, true, v2r, ppath, lim, err) < 0)

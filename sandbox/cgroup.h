@@ -42,7 +42,7 @@ struct bd_cgroup_stats {
 
 struct bd_cgroup;
 
-/* Root of the cgroup filesystems; tests point this elsewhere. */
+/* Root of the cgroup filesystems (/sys/fs/cgroup). */
 extern const char *bd_cgroup_root;
 
 /* "v2", "hybrid", "v1" or "none", for the result. */
@@ -85,6 +85,10 @@ int bd_cgroup_self_path(const char *proc_cgroup, const char *controller, char *o
 /* Value of "key N" in a flat keyed file (memory.events, pids.events,
  * memory.oom_control).  Returns 0 or -ENOENT. */
 int bd_cgroup_keyed(const char *text, const char *key, uint64_t *out);
+
+/* Is @word an item of the space-separated @list ("cpuset cpu io" has
+ * "cpu", "cpuset cpuacct" does not)? */
+bool bd_cgroup_list_has(const char *list, const char *word);
 
 /* Parse "sb-<pid>-<starttime>".  Returns 0 or -EINVAL. */
 int bd_cgroup_parse_run_name(const char *name, pid_t *pid, uint64_t *start);

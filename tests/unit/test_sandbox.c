@@ -306,6 +306,18 @@ cgroup_keyed(void **state)
 }
 
 static void
+cgroup_list_has(void **state)
+{
+	(void)state;
+	assert_true(bd_cgroup_list_has("cpuset cpu io memory pids\n", "cpu"));
+	assert_true(bd_cgroup_list_has("cpuset cpu io memory pids\n", "pids"));
+	assert_true(bd_cgroup_list_has("memory", "memory"));
+	assert_false(bd_cgroup_list_has("cpuset cpuacct\n", "cpu"));
+	assert_false(bd_cgroup_list_has("hugetlb\n", "memory"));
+	assert_false(bd_cgroup_list_has("", "pids"));
+}
+
+static void
 cgroup_names(void **state)
 {
 	pid_t pid;
@@ -514,12 +526,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(opts_defaults),     cmocka_unit_test(opts_everything),
-		cmocka_unit_test(opts_errors),       cmocka_unit_test(norm_path),
-		cmocka_unit_test(result_json_exact), cmocka_unit_test(result_json_escapes),
-		cmocka_unit_test(cgroup_self_path),  cmocka_unit_test(cgroup_keyed),
-		cmocka_unit_test(cgroup_names),      cmocka_unit_test(skel_layers),
-		cmocka_unit_test(seccomp_table),     cmocka_unit_test(seccomp_filter_behaves),
+		cmocka_unit_test(opts_defaults),
+		cmocka_unit_test(opts_everything),
+		cmocka_unit_test(opts_errors),
+		cmocka_unit_test(norm_path),
+		cmocka_unit_test(result_json_exact),
+		cmocka_unit_test(result_json_escapes),
+		cmocka_unit_test(cgroup_self_path),
+		cmocka_unit_test(cgroup_keyed),
+		cmocka_unit_test(cgroup_list_has),
+		cmocka_unit_test(cgroup_names),
+		cmocka_unit_test(skel_layers),
+		cmocka_unit_test(seccomp_table),
+		cmocka_unit_test(seccomp_filter_behaves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
