@@ -38,5 +38,10 @@ extern const struct bd_cgroup_ops bd_cg_v2_ops;
 /* Small file helpers relative to a group dir fd. */
 int bd_cg_write(struct bd_cg_dir *d, const char *file, const char *val, struct bd_err *err);
 int bd_cg_read(int dirfd, const char *file, char *buf, size_t n);
+/* Write a decimal number. */
+int bd_cg_write_u64(struct bd_cg_dir *d, const char *file, uint64_t val, struct bd_err *err);
+/* Identical in v1 and v2: the pid into cgroup.procs, the pids.events check. */
+int bd_cg_attach(struct bd_cg_dir *d, pid_t pid, struct bd_err *err);
+void bd_cg_pids_stats(struct bd_cg_dir *d, struct bd_cgroup_stats *st);
 /* SIGKILL every pid listed in @dirfd's cgroup.procs; returns how many. */
 int bd_cg_kill_procs(int dirfd);

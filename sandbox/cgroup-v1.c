@@ -19,38 +19,21 @@
 static int
 v1_limit(struct bd_cg_dir *d, const struct bd_cgroup_limits *lim, struct bd_err *err)
 {
-	char v[32];
-
 	if (d->ctrls & BD_CG_MEMORY) {
-		snprintf(v, sizeof(v), "%" PRIu64, lim->memory);
-		if (bd_cg_write(d, "memory.limit_in_bytes", v, err) < 0)
+		if (bd_cg_write_u64(d, "memory.limit_in_bytes", lim->memory, err) < 0)
 			return -err->code;
 		/* swap counts against the same limit: no escape into swap */
-		if (bd_cg_write(d, "memory.memsw.limit_in_bytes", v, err) < 0 &&
+		if (bd_cg_write_u64(d, "memory.memsw.limit_in_bytes", lim->memory, err) < 0 &&
 		    err->code != ENOENT)
 			return -err->code;
 	}
-	if (d->ctrls & BD_CG_PIDS) {
-		snprintf(v, sizeof(v), "%" PRIu64, lim->pids);
-		if (bd_cg_write(d, "pids.max", v, err) < 0)
-			return -err->code;
-	}
-	if (d->ctrls & BD_CG_CPU) {
-		/* new groups start with cfs_period_us = 100000 (100 ms) */
-		snprintf(v, sizeof(v), "%" PRIu64, lim->cpu_millis * 100);
-		if (bd_cg_write(d, "cpu.cfs_quota_us", v, err) < 0)
-			return -err->code;
-	}
+	if ((d->ctrls & BD_CG_PIDS) && bd_cg_write_u64(d, "pids.max", lim->pids, err) < 0)
+		return -err->code;
+	/* new groups start with cfs_period_us = 100000 (100 ms) */
+	if ((d->ctrls & BD_CG_CPU) &&
+	    bd_cg_write_u64(d, "cpu.cfs_quota_us", lim->cpu_millis * 100, err) < 0)
+		return -err->code;
 	return 0;
-}
-
-static int
-v1_attach(struct bd_cg_dir *d, pid_t pid, struct bd_err *err)
-{
-	char v[24];
-
-	snprintf(v, sizeof(v), "%d", (int)pid);
-	return bd_cg_write(d, "cgroup.procs", v, err);
 }
 
 static bool
@@ -105,15 +88,13 @@ v1_stats(struct bd_cg_dir *d, struct bd_cgroup_stats *st)
 		    sscanf(buf, "%" SCNu64, &st->peak_memory) == 1)
 			st->have_peak = true;
 	}
-	if ((d->ctrls & BD_CG_PIDS) && bd_cg_read(d->fd, "pids.events", buf, sizeof(buf)) > 0 &&
-	    bd_cgroup_keyed(buf, "max", &v) == 0 && v > 0)
-		st->pids_max_hit = true;
+	bd_cg_pids_stats(d, st);
 }
 
 const struct bd_cgroup_ops bd_cg_v1_ops = {
 	.name = "v1",
 	.limit = v1_limit,
-	.attach = v1_attach,
+	.attach = bd_cg_attach,
 	.kill = v1_kill,
 	.populated = v1_populated,
 	.stats = v1_stats,

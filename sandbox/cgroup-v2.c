@@ -22,33 +22,20 @@ v2_limit(struct bd_cg_dir *d, const struct bd_cgroup_limits *lim, struct bd_err 
 	char v[48];
 
 	if (d->ctrls & BD_CG_MEMORY) {
-		snprintf(v, sizeof(v), "%" PRIu64, lim->memory);
-		if (bd_cg_write(d, "memory.max", v, err) < 0)
+		if (bd_cg_write_u64(d, "memory.max", lim->memory, err) < 0)
 			return -err->code;
 		/* no swap: the limit is the whole budget (absent without swap) */
 		if (bd_cg_write(d, "memory.swap.max", "0", err) < 0 && err->code != ENOENT)
 			return -err->code;
 	}
-	if (d->ctrls & BD_CG_PIDS) {
-		snprintf(v, sizeof(v), "%" PRIu64, lim->pids);
-		if (bd_cg_write(d, "pids.max", v, err) < 0)
-			return -err->code;
-	}
+	if ((d->ctrls & BD_CG_PIDS) && bd_cg_write_u64(d, "pids.max", lim->pids, err) < 0)
+		return -err->code;
 	if (d->ctrls & BD_CG_CPU) {
 		snprintf(v, sizeof(v), "%" PRIu64 " 100000", lim->cpu_millis * 100);
 		if (bd_cg_write(d, "cpu.max", v, err) < 0)
 			return -err->code;
 	}
 	return 0;
-}
-
-static int
-v2_attach(struct bd_cg_dir *d, pid_t pid, struct bd_err *err)
-{
-	char v[24];
-
-	snprintf(v, sizeof(v), "%d", (int)pid);
-	return bd_cg_write(d, "cgroup.procs", v, err);
 }
 
 static bool
@@ -98,9 +85,7 @@ v2_stats(struct bd_cg_dir *d, struct bd_cgroup_stats *st)
 		    sscanf(buf, "%" SCNu64, &st->peak_memory) == 1)
 			st->have_peak = true;
 	}
-	if ((d->ctrls & BD_CG_PIDS) && bd_cg_read(d->fd, "pids.events", buf, sizeof(buf)) > 0 &&
-	    bd_cgroup_keyed(buf, "max", &v) == 0 && v > 0)
-		st->pids_max_hit = true;
+	bd_cg_pids_stats(d, st);
 	/* cpu.stat's usage lines exist on every v2 group, controller or not;
 	 * unlike rusage they include processes killed with the namespace */
 	if (bd_cg_read(d->fd, "cpu.stat", buf, sizeof(buf)) > 0 &&
@@ -112,7 +97,7 @@ v2_stats(struct bd_cg_dir *d, struct bd_cgroup_stats *st)
 const struct bd_cgroup_ops bd_cg_v2_ops = {
 	.name = "v2",
 	.limit = v2_limit,
-	.attach = v2_attach,
+	.attach = bd_cg_attach,
 	.kill = v2_kill,
 	.populated = v2_populated,
 	.stats = v2_stats,

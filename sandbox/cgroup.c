@@ -63,6 +63,32 @@ bd_cg_write(struct bd_cg_dir *d, const char *file, const char *val, struct bd_er
 	return 0;
 }
 
+int
+bd_cg_write_u64(struct bd_cg_dir *d, const char *file, uint64_t val, struct bd_err *err)
+{
+	char v[24];
+
+	snprintf(v, sizeof(v), "%" PRIu64, val);
+	return bd_cg_write(d, file, v, err);
+}
+
+int
+bd_cg_attach(struct bd_cg_dir *d, pid_t pid, struct bd_err *err)
+{
+	return bd_cg_write_u64(d, "cgroup.procs", (uint64_t)pid, err);
+}
+
+void
+bd_cg_pids_stats(struct bd_cg_dir *d, struct bd_cgroup_stats *st)
+{
+	char buf[256];
+	uint64_t v;
+
+	if ((d->ctrls & BD_CG_PIDS) && bd_cg_read(d->fd, "pids.events", buf, sizeof(buf)) > 0 &&
+	    bd_cgroup_keyed(buf, "max", &v) == 0 && v > 0)
+		st->pids_max_hit = true;
+}
+
 /* Read up to @n-1 bytes of a small cgroup file.  Returns the length, or -errno. */
 int
 bd_cg_read(int dirfd, const char *file, char *buf, size_t n)
