@@ -50,6 +50,9 @@ main(int argc, char **argv)
 	/* a caller's SIG_IGN for SIGCHLD would make the kernel reap pid 1
 	 * behind our back (bwrap resets it first thing, too) */
 	(void)signal(SIGCHLD, SIG_DFL);
+	/* a reader of --result-fd that went away must not kill us (the step
+	 * gets every signal back at SIG_DFL) */
+	(void)signal(SIGPIPE, SIG_IGN);
 
 	bd_sandbox_run(&spec, &res);
 	if (res.setup_failed)

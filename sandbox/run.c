@@ -688,14 +688,9 @@ run_sandbox(struct run *r, int sigfd, struct bd_err *err)
 	 * setup overlaps the v1 cgroup attach (a write to cgroup.procs can
 	 * wait for an RCU grace period); the second byte tells it that the
 	 * cgroups are in place, and it waits for it before it forks the step. */
-	rc = write_id_maps(r, err);
-	if (rc == 0)
-		rc = release_child(r, rel_p[1], err);
-	if (rc == 0)
-		rc = bd_cgroup_attach(r->cg, r->pid, in_v2, err);
-	if (rc == 0 && send(rel_p[1], "2", 1, MSG_NOSIGNAL) != 1)
-		rc = bd_err_set(err, errno, "release the sandbox");
-	if (rc == 0 && spec->timeout_ms) {
+	/* the clock runs from here: a setup that hangs is bounded too */
+	rc = 0;
+	if (spec->timeout_ms) {
 		struct itimerspec its = {
 			.it_value = { (time_t)(spec->timeout_ms / 1000),
 			              (long)(spec->timeout_ms % 1000) * 1000000L },
@@ -705,6 +700,14 @@ run_sandbox(struct run *r, int sigfd, struct bd_err *err)
 		if (timerfd < 0 || timerfd_settime(timerfd, 0, &its, NULL) < 0)
 			rc = bd_err_set(err, errno, "timerfd for the timeout");
 	}
+	if (rc == 0)
+		rc = write_id_maps(r, err);
+	if (rc == 0)
+		rc = release_child(r, rel_p[1], err);
+	if (rc == 0)
+		rc = bd_cgroup_attach(r->cg, r->pid, in_v2, err);
+	if (rc == 0 && send(rel_p[1], "2", 1, MSG_NOSIGNAL) != 1)
+		rc = bd_err_set(err, errno, "release the sandbox");
 	if (rc < 0) {
 		kill_tree(r);
 		(void)waitid(P_PIDFD, (id_t)r->pidfd, &si, WEXITED);
