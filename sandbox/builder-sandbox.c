@@ -10,11 +10,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "common/util.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/sandbox.h"
 
 int
@@ -27,6 +29,12 @@ main(int argc, char **argv)
 	pid_t ppid = getppid();
 	int r;
 
+#ifdef BD_SANDBOX_TESTING
+	/* test build only: another cgroup root, to exercise a v1-only layout
+	 * on a hybrid host */
+	if (getenv("BD_SANDBOX_TEST_CGROUP_ROOT"))
+		bd_cgroup_root = getenv("BD_SANDBOX_TEST_CGROUP_ROOT");
+#endif
 	bd_sandbox_spec_init(&spec);
 	r = bd_sandbox_parse_args(argc, argv, &spec, &err);
 	if (r != 0) {

@@ -42,7 +42,8 @@ struct bd_cgroup_stats {
 
 struct bd_cgroup;
 
-/* Root of the cgroup filesystems (/sys/fs/cgroup). */
+/* Root of the cgroup filesystems (/sys/fs/cgroup; the test build of
+ * builder-sandbox can point it elsewhere). */
 extern const char *bd_cgroup_root;
 
 /* "v2", "hybrid", "v1" or "none", for the result. */

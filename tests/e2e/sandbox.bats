@@ -191,3 +191,29 @@ PY
 	run sb --layer "$low" --layer "$high" -- /bin/cat /opt/a /opt/b
 	[ "$output" = "$(printf 'low\nhigh')" ]
 }
+
+@test "v1-only cgroup layout: limits, freezer kill on timeout, cleanup (test build)" {
+	SBT=${BUILDERD_TOP:-.}/${BUILD:-build}/tests/bin/builder-sandbox-testing
+	[[ -x $SBT ]] || skip "no testing build"
+	for c in memory pids cpu freezer; do
+		[[ -d /sys/fs/cgroup/$c ]] || skip "no v1 $c hierarchy on this host"
+	done
+	cg=$BATS_TEST_TMPDIR/cgroot
+	mkdir -p "$cg"
+	# a private mount namespace: the fake cgroup root never reaches the host
+	run unshare -m --propagation private bash -c '
+		mount -t tmpfs none "$0" && cd "$0" || exit 99
+		for c in memory pids cpu freezer; do
+			mkdir $c && mount --bind /sys/fs/cgroup/$c $c || exit 98
+		done
+		BD_SANDBOX_TEST_CGROUP_ROOT=$0 "$1" --layer "$2" --cgroup-parent "$3" \
+			--memory 64M --pids 32 --timeout 1 --result-fd 3 \
+			-- /bin/sh -c "sleep 1009 & while :; do :; done" 3>&1 2>/dev/null
+		ls -d $0/*$3/sb-* 2>/dev/null | wc -l' "$cg" "$SBT" "$ROOTFS" "$CGP"
+	echo "$output"
+	[[ ${lines[0]} == *'"timed_out":true'* ]]
+	[[ ${lines[0]} == *'"cgroup":"v1"'* ]]
+	[ "${lines[1]}" = 0 ]
+	[ "$(pgrep -fc 'sleep 1009')" = 0 ]
+	rmdir /sys/fs/cgroup/{memory,pids,cpu,freezer}"$CGP" 2>/dev/null || true
+}
