@@ -518,16 +518,18 @@ read_sync(struct run *r, int *fd, int *step_status, bool *have_status)
 	}
 }
 
+/* Wait for pid 1.  The sync pipe is read only once pid 1 is gone: it holds
+ * at most two small messages (an error, the step's status), far below the
+ * pipe's capacity, and not polling it saves two wake-ups per run. */
 static int
 wait_loop(struct run *r, int sync_fd, int sigfd, int timerfd, siginfo_t *si, int *step_status,
           bool *have_status)
 {
 	for (;;) {
-		struct pollfd fds[4] = {
+		struct pollfd fds[3] = {
 			{ .fd = r->pidfd, .events = POLLIN },
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = timerfd, .events = POLLIN },
-			{ .fd = sync_fd, .events = POLLIN },
 		};
 
 		if (poll(fds, BD_ARRAY_SIZE(fds), -1) < 0) {
@@ -535,8 +537,6 @@ wait_loop(struct run *r, int sync_fd, int sigfd, int timerfd, siginfo_t *si, int
 				continue;
 			return -errno;
 		}
-		if (fds[3].revents)
-			read_sync(r, &sync_fd, step_status, have_status);
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo ssi;
 
@@ -567,7 +567,7 @@ wait_loop(struct run *r, int sync_fd, int sigfd, int timerfd, siginfo_t *si, int
 				return -errno;
 			}
 			/* pid 1 is gone, and so is its pid namespace: every writer
-			 * of the sync pipe has exited, read what is left */
+			 * of the sync pipe has exited, read what it holds */
 			while (sync_fd >= 0)
 				read_sync(r, &sync_fd, step_status, have_status);
 			return 0;
