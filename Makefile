@@ -67,7 +67,7 @@ pkglibs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 # ---------------------------------------------------------------- modules
 # Library modules: every .c except the ones that hold a main().
 LIBMODS := common apk recipe sandbox proto builderd
-MAINS := builderd/main.c sandbox/builder-sandbox.c
+MAINS := builderd/main.c sandbox/builder-sandbox.c sandbox/seccomp-gen.c
 $(foreach m,$(LIBMODS),$(eval SRCS_$(m) := $(filter-out $(MAINS),$(wildcard $(m)/*.c))))
 $(foreach m,$(LIBMODS),$(eval OBJS_$(m) := $(SRCS_$(m):%.c=$(BUILD)/obj/%.o)))
 $(foreach m,$(LIBMODS),$(eval LIB_$(m) := $(BUILD)/lib/libbd_$(m).a))
@@ -141,10 +141,29 @@ $(BUILD)/bin/builderd: $(BUILD)/obj/builderd/main.o $(LINK_LIBS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(ALL_PKGLIBS)
 
-$(BUILD)/bin/builder-sandbox: $(BUILD)/obj/sandbox/builder-sandbox.o $(LINK_LIBS)
+# builder-sandbox's seccomp filter is compiled at build time (sandbox/seccomp-gen.c)
+SECCOMP_GEN := $(BUILD)/tools/seccomp-gen
+SECCOMP_BPF_O := $(BUILD)/obj/gen/seccomp-bpf.o
+
+$(SECCOMP_GEN): $(BUILD)/obj/sandbox/seccomp-gen.o $(LIB_sandbox) $(LIB_common)
 	$(call say,LINK,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(ALL_PKGLIBS)
+	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $< $(LIB_sandbox) $(LIB_common) $(call pkglibs,$(PKG_sandbox))
+
+$(BUILD)/gen/seccomp-bpf.c: $(SECCOMP_GEN)
+	$(call say,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(SECCOMP_GEN) >$@.tmp && mv $@.tmp $@
+
+$(SECCOMP_BPF_O): $(BUILD)/gen/seccomp-bpf.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/bin/builder-sandbox: $(BUILD)/obj/sandbox/builder-sandbox.o $(SECCOMP_BPF_O) $(LINK_LIBS)
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $< $(SECCOMP_BPF_O) $(LINK_LIBS) $(ALL_PKGLIBS)
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(LINK_LIBS)
 	$(call say,LINK,$@)
@@ -163,10 +182,10 @@ $(BUILD)/obj/testing/%.o: %.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) -DBD_SANDBOX_TESTING $(call pkgcflags,$(PKG_sandbox)) $(CFLAGS) -c -o $@ $<
 
-$(SANDBOX_TESTING): $(SANDBOX_TESTING_OBJS) $(LIB_common)
+$(SANDBOX_TESTING): $(SANDBOX_TESTING_OBJS) $(SECCOMP_BPF_O) $(LIB_common)
 	$(call say,LINK,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $(SANDBOX_TESTING_OBJS) $(LIB_common) \
+	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $(SANDBOX_TESTING_OBJS) $(SECCOMP_BPF_O) $(LIB_common) \
 		$(call pkglibs,$(PKG_sandbox))
 
 $(ROOTFS_BUSYBOX): scripts/mkrootfs-busybox

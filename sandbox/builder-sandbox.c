@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/seccomp.h"
 
 int
 main(int argc, char **argv)
@@ -44,6 +45,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "builder-sandbox: %s\n", err.msg);
 		return BD_SANDBOX_EXIT_SETUP;
 	}
+	spec.seccomp = &bd_seccomp_native; /* compiled at build time */
 	if (spec.result_fd >= 0 && fcntl(spec.result_fd, F_SETFD, FD_CLOEXEC) < 0) {
 		fprintf(stderr, "builder-sandbox: --result-fd %d: %s\n", spec.result_fd,
 		        strerror(errno));

@@ -290,7 +290,11 @@ prepare(struct run *r, struct bd_err *err)
 	if (compute_skel(r, err) < 0)
 		return -err->code;
 	r->ctx.envp = (char **)(uintptr_t)spec->env;
-	if (!(spec->unsafe & BD_UNSAFE_SECCOMP)) {
+	if (spec->unsafe & BD_UNSAFE_SECCOMP) {
+		r->ctx.seccomp = NULL;
+	} else if (spec->seccomp) {
+		r->ctx.seccomp = spec->seccomp; /* compiled at build time */
+	} else {
 		if (bd_seccomp_build(&r->prog, err) < 0)
 			return -err->code;
 		r->ctx.seccomp = &r->prog;

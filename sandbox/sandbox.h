@@ -16,6 +16,8 @@
 #include "common/err.h"
 #include "common/util.h"
 
+struct bd_seccomp_prog;
+
 /* Exit status of builder-sandbox when the sandbox, not the step, failed. */
 #define BD_SANDBOX_EXIT_SETUP 125
 
@@ -80,6 +82,8 @@ struct bd_sandbox_spec {
 	int result_fd;             /* -1: none */
 	const char *cgroup_parent; /* "/builderd" (absolute) or relative to ours */
 	unsigned unsafe;           /* enum bd_sandbox_unsafe, test build only */
+	/* a filter compiled at build time; NULL: compile it at run time */
+	const struct bd_seccomp_prog *seccomp;
 	bool verbose;
 };
 

@@ -229,6 +229,7 @@ bd_seccomp_build(struct bd_seccomp_prog *prog, struct bd_err *err)
 {
 	__attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = NULL;
 	_cleanup_close_ int mfd = -1;
+	struct sock_filter *insns;
 	struct stat st;
 	ssize_t n;
 	int rc;
@@ -265,8 +266,9 @@ bd_seccomp_build(struct bd_seccomp_prog *prog, struct bd_err *err)
 	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
 		return bd_err_setx(err, EINVAL, "seccomp: bad BPF size %lld",
 		                   (long long)st.st_size);
-	prog->insns = bd_xmalloc((size_t)st.st_size);
-	n = pread(mfd, prog->insns, (size_t)st.st_size, 0);
+	insns = bd_xmalloc((size_t)st.st_size);
+	prog->insns = insns;
+	n = pread(mfd, insns, (size_t)st.st_size, 0);
 	if (n != st.st_size) {
 		bd_seccomp_prog_free(prog);
 		return bd_err_set(err, n < 0 ? errno : EIO, "seccomp: read BPF");
@@ -278,7 +280,7 @@ bd_seccomp_build(struct bd_seccomp_prog *prog, struct bd_err *err)
 void
 bd_seccomp_prog_free(struct bd_seccomp_prog *prog)
 {
-	free(prog->insns);
+	free((void *)(uintptr_t)prog->insns);
 	prog->insns = NULL;
 	prog->len = 0;
 }
@@ -288,7 +290,7 @@ bd_seccomp_load(const struct bd_seccomp_prog *prog)
 {
 	struct sock_fprog fprog = {
 		.len = prog->len,
-		.filter = prog->insns,
+		.filter = (struct sock_filter *)(uintptr_t)prog->insns, /* the kernel copies it */
 	};
 
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)

@@ -34,9 +34,13 @@ extern const struct bd_seccomp_rule bd_seccomp_rules[];
 extern const size_t bd_seccomp_n_rules;
 
 struct bd_seccomp_prog {
-	struct sock_filter *insns;
+	const struct sock_filter *insns;
 	unsigned short len;
 };
+
+/* The filter compiled at build time by seccomp-gen (linked into
+ * builder-sandbox, not into the library). */
+extern const struct bd_seccomp_prog bd_seccomp_native;
 
 /* Compile the filter.  Returns 0 or -errno with @err naming the rule. */
 int bd_seccomp_build(struct bd_seccomp_prog *prog, struct bd_err *err)
