@@ -200,14 +200,30 @@ fail:
 	return -err->code;
 }
 
-/* A detached recursive bind of host @src with @attrs on every submount. */
+/* A detached (recursive) bind of host @src with @attrs on every submount.
+ * With @nofollow, @src (already resolved by the parent) is opened with
+ * RESOLVE_NO_SYMLINKS, so a symlink swapped in since then is refused. */
 static int
-clone_tree(const char *src, bool recursive, uint64_t attrs, struct bd_err *err)
+clone_tree(const char *src, bool recursive, bool nofollow, uint64_t attrs, struct bd_err *err)
 {
 	struct mount_attr ma = { .attr_set = attrs };
-	int fd = open_tree(AT_FDCWD, src,
-	                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+	int fd;
 
+	if (nofollow) {
+		struct open_how how = {
+			.flags = O_PATH | O_CLOEXEC,
+			.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		};
+		int pfd = (int)syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof(how));
+
+		if (pfd < 0)
+			return bd_err_set(err, errno, "bind %s", src);
+		fd = open_tree(pfd, "", flags | AT_EMPTY_PATH);
+		close(pfd);
+	} else {
+		fd = open_tree(AT_FDCWD, src, flags);
+	}
 	if (fd < 0)
 		return bd_err_set(err, errno, "bind %s", src);
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &ma, sizeof(ma)) <
@@ -482,19 +498,20 @@ open_host_paths(const struct bd_child_ctx *ctx, struct mounts *m)
 		uint64_t attrs =
 		    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->readonly ? MOUNT_ATTR_RDONLY : 0);
 
-		m->binds[i] = clone_tree(b->src, b->is_dir, attrs, &err);
+		m->binds[i] = clone_tree(b->src, b->is_dir, !b->readonly, attrs, &err);
 		CHECK(ctx, &err, m->binds[i]);
 	}
 	for (size_t i = 0; i < BD_ARRAY_SIZE(dev_nodes); i++) {
 		char src[32];
 
 		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
-		m->devs[i] = clone_tree(src, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &err);
+		m->devs[i] =
+		    clone_tree(src, false, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &err);
 		CHECK(ctx, &err, m->devs[i]);
 	}
 	if (spec->ro_root && spec->n_layers == 1 && ctx->n_skel == 0) {
 		m->root =
-		    clone_tree(ctx->layers[0], true,
+		    clone_tree(ctx->layers[0], true, false,
 		               MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &err);
 		CHECK(ctx, &err, m->root);
 		return;

@@ -76,6 +76,15 @@ resolve_host_paths(struct run *r, struct bd_err *err)
 		struct stat st;
 
 		*b = spec->binds[i];
+		/* a writable bind must not follow a symlink: an earlier step may
+		 * have planted one where the runner expects a directory it made */
+		if (!b->readonly && lstat(spec->binds[i].src, &st) == 0 && S_ISLNK(st.st_mode)) {
+			b->src = NULL;
+			return bd_err_setx(err, ELOOP,
+			                   "bind source %s: a writable bind may not be "
+			                   "a symlink",
+			                   spec->binds[i].src);
+		}
 		b->src = realpath(spec->binds[i].src, NULL);
 		if (!b->src)
 			return bd_err_set(err, errno, "bind source %s", spec->binds[i].src);
