@@ -312,10 +312,11 @@ prepare(struct run *r, struct bd_err *err)
 	if (!r->caps)
 		return -err->code;
 	r->ctx.caps = r->caps;
+	/* another run's leftovers must not stop this one: warn and go on */
 	n = bd_cgroup_sweep(spec->cgroup_parent, err);
 	if (n < 0)
-		return -err->code;
-	if (n > 0)
+		bd_warn(&r->log, "sweeping stale cgroups: %s", err->msg);
+	else if (n > 0)
 		bd_info(&r->log, "swept %d stale cgroup(s) below %s", n, spec->cgroup_parent);
 	if (bd_cgroup_run_name(name, sizeof(name), err) < 0)
 		return -err->code;
@@ -323,6 +324,11 @@ prepare(struct run *r, struct bd_err *err)
 	if (!r->cg)
 		return -err->code;
 	r->res->cgroup_layout = bd_cgroup_layout(r->cg);
+	bd_debug(&r->log, "layers=%zu skeleton=%zu binds=%zu cgroup=%s/%s seccomp=%s",
+	         spec->n_layers, r->ctx.n_skel, spec->n_binds, spec->cgroup_parent, name,
+	         !r->ctx.seccomp ? "off"
+	         : spec->seccomp ? "built-in"
+	                         : "compiled");
 	return 0;
 }
 
