@@ -10,6 +10,7 @@
 #                        run one libFuzzer target for a given time
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make format-check    clang-format --dry-run on every C file
+#   make bench-sandbox   builder-sandbox start-up time against bwrap
 #   make clean
 #
 # Each top-level folder is a module with one third-party library behind it
@@ -67,7 +68,7 @@ pkglibs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 # ---------------------------------------------------------------- modules
 # Library modules: every .c except the ones that hold a main().
 LIBMODS := common apk recipe sandbox proto builderd
-MAINS := builderd/main.c sandbox/builder-sandbox.c
+MAINS := builderd/main.c sandbox/builder-sandbox.c sandbox/seccomp-gen.c
 $(foreach m,$(LIBMODS),$(eval SRCS_$(m) := $(filter-out $(MAINS),$(wildcard $(m)/*.c))))
 $(foreach m,$(LIBMODS),$(eval OBJS_$(m) := $(SRCS_$(m):%.c=$(BUILD)/obj/%.o)))
 $(foreach m,$(LIBMODS),$(eval LIB_$(m) := $(BUILD)/lib/libbd_$(m).a))
@@ -102,10 +103,21 @@ TEST_PROGS := $(TEST_PROGS_SRCS:tests/progs/%.c=$(BUILD)/tests/progs/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 
+# builder-sandbox's escape tests: a second build with -DBD_SANDBOX_TESTING,
+# the only one that accepts --test-disable (control runs with a protection
+# off); never installed.  And the busybox rootfs the tests run in.
+ifneq ($(wildcard sandbox/builder-sandbox.c),)
+SANDBOX_TESTING := $(BUILD)/tests/bin/builder-sandbox-testing
+SANDBOX_TESTING_OBJS := $(SRCS_sandbox:%.c=$(BUILD)/obj/testing/%.o) \
+	$(BUILD)/obj/testing/sandbox/builder-sandbox.o
+ROOTFS_BUSYBOX := $(BUILD)/rootfs/busybox/bin/busybox
+endif
+
 .SECONDARY:
 .DELETE_ON_ERROR:
 
-.PHONY: all check check-build test asan unit-tests fuzz fuzz-build install clean format format-check deps demo
+.PHONY: all check check-build test asan unit-tests fuzz fuzz-build install clean format format-check deps \
+	bench-sandbox demo
 
 all: $(BINS)
 
@@ -130,10 +142,29 @@ $(BUILD)/bin/builderd: $(BUILD)/obj/builderd/main.o $(LINK_LIBS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(ALL_PKGLIBS)
 
-$(BUILD)/bin/builder-sandbox: $(BUILD)/obj/sandbox/builder-sandbox.o $(LINK_LIBS)
+# builder-sandbox's seccomp filter is compiled at build time (sandbox/seccomp-gen.c)
+SECCOMP_GEN := $(BUILD)/tools/seccomp-gen
+SECCOMP_BPF_O := $(BUILD)/obj/gen/seccomp-bpf.o
+
+$(SECCOMP_GEN): $(BUILD)/obj/sandbox/seccomp-gen.o $(LIB_sandbox) $(LIB_common)
 	$(call say,LINK,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(ALL_PKGLIBS)
+	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $< $(LIB_sandbox) $(LIB_common) $(call pkglibs,$(PKG_sandbox))
+
+$(BUILD)/gen/seccomp-bpf.c: $(SECCOMP_GEN)
+	$(call say,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(SECCOMP_GEN) >$@.tmp && mv $@.tmp $@
+
+$(SECCOMP_BPF_O): $(BUILD)/gen/seccomp-bpf.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/bin/builder-sandbox: $(BUILD)/obj/sandbox/builder-sandbox.o $(SECCOMP_BPF_O) $(LINK_LIBS)
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $< $(SECCOMP_BPF_O) $(LINK_LIBS) $(ALL_PKGLIBS)
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(LINK_LIBS)
 	$(call say,LINK,$@)
@@ -147,9 +178,27 @@ $(BUILD)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O1 -static -Wall -Werror -o $@ $<
 
+$(BUILD)/obj/testing/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) -DBD_SANDBOX_TESTING $(call pkgcflags,$(PKG_sandbox)) $(CFLAGS) -c -o $@ $<
+
+$(SANDBOX_TESTING): $(SANDBOX_TESTING_OBJS) $(SECCOMP_BPF_O) $(LIB_common)
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $(SANDBOX_TESTING_OBJS) $(SECCOMP_BPF_O) $(LIB_common) \
+		$(call pkglibs,$(PKG_sandbox))
+
+$(ROOTFS_BUSYBOX): scripts/mkrootfs-busybox
+	$(call say,ROOTFS,$(@D:%/bin=%))
+	$(Q)scripts/mkrootfs-busybox $(@D:%/bin=%)
+
+bench-sandbox: all $(ROOTFS_BUSYBOX)
+	$(Q)BUILD=$(BUILD) tests/bench/sandbox-start
+
 unit-tests: $(UNIT_BINS)
 
-check-build: all unit-tests $(TEST_PROGS)
+check-build: all unit-tests $(TEST_PROGS) $(SANDBOX_TESTING) $(ROOTFS_BUSYBOX)
 
 deps:
 	$(Q)scripts/install-deps
