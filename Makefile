@@ -57,9 +57,9 @@ PKG_common :=
 PKG_apk := libcrypto zlib libarchive
 PKG_recipe := yaml-0.1 libpcre2-8
 PKG_sandbox := libseccomp libcap
-PKG_proto := jansson
-PKG_builderd := sqlite3 libevent libcurl
-PKG_builderctl := libcurl
+PKG_proto := jansson libcurl
+PKG_builderd := sqlite3 libevent
+PKG_builderctl :=
 PKG_tests := cmocka
 
 pkgcflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)

@@ -256,6 +256,12 @@ bd_json_int_value(const struct bd_json *j)
 	return j && json_is_integer(CJ(j)) ? (int64_t)json_integer_value(CJ(j)) : 0;
 }
 
+double
+bd_json_number_value(const struct bd_json *j)
+{
+	return j && json_is_number(CJ(j)) ? json_number_value(CJ(j)) : 0.0;
+}
+
 bool
 bd_json_bool_value(const struct bd_json *j)
 {

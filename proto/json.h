@@ -52,7 +52,8 @@ bool bd_json_is_bool(const struct bd_json *j);
 bool bd_json_is_null(const struct bd_json *j);
 const char *bd_json_str(const struct bd_json *j); /* NULL if not a string */
 size_t bd_json_str_len(const struct bd_json *j);
-int64_t bd_json_int_value(const struct bd_json *j); /* 0 if not an integer */
+int64_t bd_json_int_value(const struct bd_json *j);   /* 0 if not an integer */
+double bd_json_number_value(const struct bd_json *j); /* integer or real; 0 otherwise */
 bool bd_json_bool_value(const struct bd_json *j);
 size_t bd_json_array_size(const struct bd_json *j);
 const struct bd_json *bd_json_array_get(const struct bd_json *j, size_t i);

@@ -1,0 +1,323 @@
+#!/usr/bin/env bats
+# End-to-end scenarios for builderd + builderctl: real builds in the
+# sandbox, publishing, failures, cancel, priorities, dedup, crash recovery,
+# concurrency, authorisation, hostile requests, lossless log following.
+# Needs root (the daemon creates user namespaces and cgroups).
+
+load helpers
+
+setup() {
+	if [[ $(id -u) -ne 0 ]]; then
+		skip "builderd needs root"
+	fi
+	D=$(mktemp -d /tmp/bd-e2e.XXXXXX)
+}
+
+teardown() {
+	cleanup_daemon
+}
+
+daemon_pubkey_dir() {
+	mkdir -p "$D/trusted"
+	cp "$D"/state/keys/*.rsa.pub "$D/trusted/"
+	echo "$D/trusted"
+}
+
+@test "submit -> succeeded: packages and index verify with the daemon's key; subpackages published" {
+	start_daemon --workers 1
+	run "$BCTL" submit --wait "$TOP/recipes/hello-shell.yaml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	id=${lines[0]}
+	[ "$(job_field "$id" '["state"]')" = succeeded ]
+	keys=$(daemon_pubkey_dir)
+	repo=$D/state/repo/$(uname -m)
+	[ -f "$repo/hello-shell-1.2.0-r0.apk" ]
+	[ -f "$repo/hello-shell-doc-1.2.0-r0.apk" ]
+	run "$BCTL" verify --keys-dir "$keys" "$repo/APKINDEX.tar.gz" "$repo/hello-shell-1.2.0-r0.apk" \
+		"$repo/hello-shell-doc-1.2.0-r0.apk"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == *"OK (index, 2 packages"* ]]
+	run "$BCTL" inspect "$repo/hello-shell-1.2.0-r0.apk"
+	[[ $output == *"usr/bin/hello"* ]]
+	[[ $output != *"usr/share/doc"* ]]
+	[[ $output == *"depend       busybox"* ]]
+	run "$BCTL" inspect "$repo/hello-shell-doc-1.2.0-r0.apk"
+	[[ $output == *"usr/share/doc/hello-shell/README"* ]]
+	run "$BCTL" repo
+	[ "${#lines[@]}" -eq 2 ]
+	# the log has a start marker and a result for every step
+	run "$BCTL" logs "$id"
+	[[ $output == *"==> [1/5] generate the program"* ]]
+	[[ $output == *"<== [1/5] generate the program: ok"* ]]
+	[[ $output == *"<== publish: ok"* ]]
+	# index entries carry what the packages say (C: equals the package identity)
+	c_pkg=$("$BCTL" inspect --json "$repo/hello-shell-1.2.0-r0.apk" | python3 -c 'import json,sys; print(json.load(sys.stdin)["identity"])')
+	"$BCTL" inspect --json "$repo/APKINDEX.tar.gz" | grep -q "\"checksum\": \"$c_pkg\""
+}
+
+@test "a C program from a file:// tarball with its sha256, built with the host toolchain" {
+	"$TOP/scripts/make-hello-c-tarball" /var/tmp/builderd-examples >/dev/null
+	start_daemon --workers 1
+	run "$BCTL" submit --wait "$TOP/recipes/hello-c.yaml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	repo=$D/state/repo/$(uname -m)
+	mkdir "$D/x"
+	tar -xzf "$repo/hello-c-1.0-r0.apk" -C "$D/x" 2>/dev/null
+	[ "$("$D/x/usr/bin/hello")" = "hello from C, built by builderd" ]
+	# a wrong checksum stops the build before anything runs
+	sed 's/expected-sha256: 8fe5/expected-sha256: 0fe5/' "$TOP/recipes/hello-c.yaml" >"$D/bad.yaml"
+	run "$BCTL" submit --wait "$D/bad.yaml"
+	[ "$status" -eq 1 ]
+	id=${lines[0]}
+	run "$BCTL" status "$id"
+	[[ $output == *"sha256 mismatch"* ]]
+	[[ $output == *"failed at  fetch hello-c-1.0.tar.gz"* ]]
+}
+
+@test "a failing recipe fails, naming the step in the status and the log" {
+	start_daemon --workers 1
+	run "$BCTL" submit --wait "$TOP/recipes/failing.yaml"
+	[ "$status" -eq 1 ]
+	id=${lines[0]}
+	[ "$(job_field "$id" '["state"]')" = failed ]
+	[ "$(job_field "$id" '["failed_step"]')" = compile ]
+	[[ $(job_field "$id" '["error"]') == *"step 2/4 (compile): exit status 3"* ]]
+	run "$BCTL" logs "$id"
+	[[ $output == *"this step fails"* ]]
+	[[ $output == *"<== [2/4] compile: failed"* ]]
+	[[ $output != *"not printed"* ]]
+	# nothing was published
+	[ ! -e "$D/state/repo/$(uname -m)/failing-example-0.1.0-r0.apk" ]
+	# retry queues a new job that fails the same way
+	run "$BCTL" retry "$id"
+	[ "$status" -eq 0 ]
+	nid=${lines[0]}
+	[ "$nid" -ne "$id" ]
+	wait_state "$nid" failed
+	[ "$(job_field "$nid" '["retry_of"]')" = "$id" ]
+}
+
+@test "cancel of a running job leaves no process and no workspace" {
+	start_daemon --workers 1
+	r=$(recipe sleeper "echo started; sleep 300")
+	id=$("$BCTL" submit "$r")
+	wait_step "$id" 1
+	sleep 0.5
+	pgrep -f "sleep 300" >/dev/null
+	[ -d "$D/state/work/$id" ]
+	run "$BCTL" cancel "$id"
+	[ "$status" -eq 0 ]
+	wait_state "$id" cancelled 30
+	# the whole tree is gone: no sleep, no runner, no sandbox, no workspace
+	! pgrep -f "sleep 300"
+	! pgrep -f "run-job $D/state/work/$id"
+	[ ! -e "$D/state/work/$id" ]
+	# and a finished job cannot be cancelled again
+	run "$BCTL" cancel "$id"
+	[ "$status" -eq 1 ]
+	[[ $output == *"already cancelled"* ]]
+}
+
+@test "higher priority runs first" {
+	start_daemon --workers 0
+	a=$("$BCTL" submit --priority 0 "$(recipe low "sleep 1")")
+	b=$("$BCTL" submit --priority 10 "$(recipe high "sleep 1")")
+	c=$("$BCTL" submit --priority 5 "$(recipe mid "sleep 1")")
+	stop_daemon
+	start_daemon --workers 1
+	run "$BCTL" wait "$a" "$b" "$c"
+	[ "$status" -eq 0 ]
+	sa=$(job_field "$a" '["started_at"]')
+	sb=$(job_field "$b" '["started_at"]')
+	sc=$(job_field "$c" '["started_at"]')
+	[ "$sb" -lt "$sc" ]
+	[ "$sc" -lt "$sa" ]
+}
+
+@test "identical submissions attach to the queued job" {
+	start_daemon --workers 0
+	r=$(recipe twin)
+	a=$("$BCTL" submit "$r")
+	run "$BCTL" submit --json "$r"
+	[ "$status" -eq 0 ]
+	[[ $output == *"\"attached\": true"* ]]
+	[[ $output == *"\"id\": $a,"* ]]
+	# another arch is another build
+	b=$("$BCTL" submit --arch aarch64 "$r")
+	[ "$b" -ne "$a" ]
+	# and a different recipe too
+	c=$("$BCTL" submit "$(recipe twin2)")
+	[ "$c" -ne "$a" ]
+	[ "$(job_field "$a" '["events"][1]["state"]')" = attached ]
+}
+
+@test "kill -9 of builderd during a build: after restart the job completes exactly once" {
+	start_daemon --workers 1
+	r=$(recipe survivor "sleep 3")
+	id=$("$BCTL" submit "$r")
+	wait_step "$id" 1
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null || true
+	DPID=
+	# the runner and its sandbox die with the daemon
+	sleep 1
+	! pgrep -f "run-job $D/state/work/$id"
+	start_daemon --workers 1
+	wait_state "$id" succeeded 60
+	[ "$(job_field "$id" '["attempts"]')" -eq 2 ]
+	run "$BCTL" status "$id"
+	[[ $output == *"builderd restarted while the job was running; requeued"* ]]
+	repo=$D/state/repo/$(uname -m)
+	[ "$(ls "$repo"/*.apk | wc -l)" -eq 1 ]
+	keys=$(daemon_pubkey_dir)
+	run "$BCTL" verify --keys-dir "$keys" "$repo/APKINDEX.tar.gz" "$repo"/*.apk
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == *"OK (index, 1 packages"* ]]
+}
+
+@test "50 concurrent submissions from 5 clients: all accepted, all finish, ids unique" {
+	start_daemon --workers 2
+	pids=()
+	for c in 1 2 3 4 5; do
+		(
+			for i in $(seq 1 10); do
+				"$BCTL" submit "$(recipe "conc-$c-$i")" >>"$D/ids.$c" || echo FAIL >>"$D/ids.$c"
+			done
+		) &
+		pids+=($!)
+	done
+	# only the clients: the daemon is a background job of this shell too
+	wait "${pids[@]}"
+	cat "$D"/ids.* >"$D/ids"
+	! grep -q FAIL "$D/ids"
+	[ "$(wc -l <"$D/ids")" -eq 50 ]
+	[ "$(sort -u "$D/ids" | wc -l)" -eq 50 ]
+	run "$BCTL" wait $(cat "$D/ids")
+	echo "$output" | grep -v succeeded || true
+	[ "$status" -eq 0 ]
+	[ "$(ls "$D/state/repo/$(uname -m)"/*.apk | wc -l)" -eq 50 ]
+	keys=$(daemon_pubkey_dir)
+	run "$BCTL" verify --keys-dir "$keys" "$D/state/repo/$(uname -m)/APKINDEX.tar.gz"
+	[[ $output == *"OK (index, 50 packages"* ]]
+}
+
+@test "a uid outside the allowed group is refused; a member may submit" {
+	getent group builderd-e2e >/dev/null || groupadd -r builderd-e2e
+	gid=$(getent group builderd-e2e | cut -d: -f3)
+	printf 'socket_mode = 0666\n' >"$D/open.conf"
+	start_daemon --workers 0 --socket-group builderd-e2e --config "$D/open.conf"
+	r=$(recipe guarded)
+	chmod 755 "$D"
+	chmod 644 "$r"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$BCTL" submit "$r"
+	[ "$status" -eq 1 ]
+	[[ $output == *"uid 65534 may not submit jobs"* ]]
+	[[ $output == *"HTTP 403"* ]]
+	run setpriv --reuid=65534 --regid=65534 --groups="$gid" "$BCTL" submit "$r"
+	[ "$status" -eq 0 ]
+	id=${lines[0]}
+	[ "$(job_field "$id" '["submitter_uid"]')" -eq 65534 ]
+	# only the submitter or root may cancel
+	run setpriv --reuid=65533 --regid=65533 --groups="$gid" "$BCTL" cancel "$id"
+	[ "$status" -eq 1 ]
+	[[ $output == *"belongs to uid 65534"* ]]
+	run setpriv --reuid=65534 --regid=65534 --groups="$gid" "$BCTL" cancel "$id"
+	[ "$status" -eq 0 ]
+	stop_daemon
+	# with the default 0660 socket, outsiders cannot even connect
+	start_daemon --workers 0 --socket-group builderd-e2e
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$BCTL" list
+	[ "$status" -eq 3 ]
+	[[ $output == *"permission denied"* ]]
+	[ "$(stat -c %a "$BUILDERD_SOCKET")" = 660 ]
+	[ "$(stat -c %G "$BUILDERD_SOCKET")" = builderd-e2e ]
+}
+
+@test "malformed requests get 4xx JSON errors and the daemon stays up" {
+	printf 'max_body = 64K\n' >"$D/small.conf"
+	start_daemon --workers 0 --config "$D/small.conf"
+	run api POST /v1/jobs -H 'Content-Type: application/json' --data '{not json'
+	[[ $output == "400 "*'"code":"bad_request"'*"invalid JSON"* ]]
+	run api POST /v1/jobs -H 'Content-Type: text/plain' --data '{}'
+	[[ $output == "415 "* ]]
+	run api POST /v1/jobs -H 'Content-Type: application/json' --data '{"recipe":"x","bogus":1}'
+	[[ $output == "400 "*"unknown field 'bogus'"* ]]
+	run api POST /v1/jobs -H 'Content-Type: application/json' --data '{"recipe":"package: [\n"}'
+	[[ $output == "400 "*"recipe.yaml:"* ]]
+	run api POST /v1/jobs -H 'Content-Type: application/json' \
+		--data '{"recipe":"x","files":[{"path":"../../etc/passwd","content":""}]}'
+	[[ $output == "400 "*"not a safe relative path"* ]]
+	head -c 100000 /dev/zero | tr '\0' 'a' >"$D/big"
+	run api POST /v1/jobs -H 'Content-Type: application/json' --data-binary @"$D/big"
+	[[ $output == "413 "* ]]
+	run api GET /v1/nowhere
+	[[ $output == "404 "*'"not_found"'* ]]
+	run api GET /v1/jobs/abc
+	[[ $output == "404 "* ]]
+	run api GET /v1/jobs/999
+	[[ $output == "404 "*"job 999 does not exist"* ]]
+	run api PUT /v1/jobs
+	[[ $output == 4* ]]
+	run api GET '/v1/jobs?limit=0'
+	[[ $output == "400 "* ]]
+	run api GET '/v1/jobs?state=bogus'
+	[[ $output == "400 "* ]]
+	# raw garbage on the socket
+	printf 'GARBAGE\r\n\r\n' | timeout 5 nc -U "$BUILDERD_SOCKET" >"$D/raw" || true
+	grep -q "400" "$D/raw"
+	# still healthy, and a good submission still works
+	run api GET /v1/health
+	[[ $output == "200 "*'"status":"ok"'* ]]
+	run "$BCTL" submit "$(recipe still-fine)"
+	[ "$status" -eq 0 ]
+}
+
+@test "logs -f of a running job yields exactly the bytes of the final log file" {
+	start_daemon --workers 1
+	r=$(recipe chatty 'for i in $(seq 1 3000); do echo "line $i of chatty output, padded to be a little longer"; done
+sleep 1
+for i in $(seq 1 3000); do echo "second burst $i"; done >&2')
+	id=$("$BCTL" submit "$r")
+	# a slow reader: the daemon must neither drop nor duplicate
+	"$BCTL" logs -f "$id" | (sleep 2; cat) >"$D/followed"
+	wait_state "$id" succeeded
+	cmp "$D/followed" "$D/state/logs/$id.log"
+	# from an offset, too
+	"$BCTL" logs -f --from-offset 1000 "$id" >"$D/tail"
+	tail -c +1001 "$D/state/logs/$id.log" | cmp - "$D/tail"
+	grep -q "second burst 3000" "$D/followed"
+}
+
+@test "SIGTERM lets running jobs finish within the grace period, else requeues them" {
+	printf 'grace_period = 1\n' >"$D/grace.conf"
+	start_daemon --workers 1 --config "$D/grace.conf"
+	id=$("$BCTL" submit "$(recipe slowpoke "sleep 30")")
+	wait_step "$id" 1
+	stop_daemon
+	start_daemon --workers 0
+	[ "$(job_field "$id" '["state"]')" = queued ]
+	# the interrupted attempt was not counted
+	[ "$(job_field "$id" '["attempts"]')" -eq 0 ]
+	run "$BCTL" status "$id"
+	[[ $output == *"builderd stopping; requeued (attempt not counted)"* ]]
+}
+
+@test "metrics count jobs and published bytes" {
+	start_daemon --workers 1
+	"$BCTL" submit --wait "$(recipe metered)" >/dev/null
+	run curl -s --unix-socket "$BUILDERD_SOCKET" http://x/metrics
+	[[ $output == *'builderd_builds_total{result="succeeded"} 1'* ]]
+	[[ $output == *'builderd_jobs{state="succeeded"} 1'* ]]
+	[[ $output == *"builderd_published_packages_total 1"* ]]
+	[[ $output == *'builderd_job_run_seconds_count 1'* ]]
+	! [[ $output == *"builderd_published_bytes_total 0"$'\n'* ]]
+}
+
+@test "builderctl reports an unreachable daemon with status 3" {
+	run "$BCTL" list --socket "$D/nothing.sock"
+	[ "$status" -eq 3 ]
+	[[ $output == *"$D/nothing.sock does not exist"* ]]
+}
