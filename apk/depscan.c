@@ -40,6 +40,9 @@
 #define LDCONF_MAX_FILE (64u << 10) /* one ld.so.conf.d file */
 #define SYMLINK_HOPS 40             /* as the kernel's MAXSYMLINKS */
 #define DEP_NAME_MAX 250            /* bd_apk_dep holds 255 name bytes */
+#define MAX_WARNINGS 1000           /* kept per scan; a line says when more were dropped */
+#define MAX_LD_DIRS 256             /* library directories from one package's ld.so.conf.d */
+#define RESOLVE_BUDGET (64u << 20)  /* path bytes and steps for all symlink resolutions */
 
 /* melange sca.go LibDirs and BinDirs (a file directly in one of them) */
 static const char *const lib_dirs[] = { "lib", "usr/lib", "lib64", "usr/lib64" };
@@ -133,12 +136,6 @@ directly_in(const char *path, const char *const *dirs, size_t n)
 	return false;
 }
 
-static bool
-directly_in_strv(const char *path, const struct bd_strv *dirs)
-{
-	return dirs->n && directly_in(path, (const char *const *)dirs->v, dirs->n);
-}
-
 /* A name apk can carry in a dependency or provide: printable ASCII without
  * the operator characters or '@' (which would start a repository tag), not
  * starting with '!', and short enough for apk's name field. */
@@ -166,6 +163,13 @@ warn(struct bd_strv *w, const char *path, const char *fmt, ...)
 	va_list ap;
 	char *msg;
 
+	/* a hostile tree can make every file a warning: keep the first ones */
+	if (w->n > MAX_WARNINGS)
+		return;
+	if (w->n == MAX_WARNINGS) {
+		bd_strv_push(w, "(more warnings were dropped)");
+		return;
+	}
 	va_start(ap, fmt);
 	msg = bd_xvasprintf(fmt, ap);
 	va_end(ap);
@@ -189,6 +193,48 @@ push_item(struct bd_strv *sv, const char *prefix, const char *name, const char *
 		bd_strv_push_owned(sv, bd_xasprintf("%s=%s", full, ver));
 	else
 		bd_strv_push_owned(sv, bd_steal_ptr(&full));
+}
+
+static void
+strv_copy(struct bd_strv *dst, const struct bd_strv *src)
+{
+	for (size_t i = 0; src && i < src->n; i++)
+		bd_strv_push(dst, src->v[i]);
+}
+
+static void
+strv_sort_unique(struct bd_strv *sv)
+{
+	size_t k = 0;
+
+	bd_strv_sort(sv);
+	for (size_t i = 0; i < sv->n; i++) {
+		if (k > 0 && strcmp(sv->v[k - 1], sv->v[i]) == 0) {
+			free(sv->v[i]);
+			continue;
+		}
+		sv->v[k++] = sv->v[i];
+	}
+	sv->n = k;
+	if (sv->v)
+		sv->v[k] = NULL;
+}
+
+static void
+strv_drop_prefix(struct bd_strv *sv, const char *prefix)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < sv->n; i++) {
+		if (bd_str_has_prefix(sv->v[i], prefix)) {
+			free(sv->v[i]);
+			continue;
+		}
+		sv->v[k++] = sv->v[i];
+	}
+	sv->n = k;
+	if (sv->v)
+		sv->v[k] = NULL;
 }
 
 /* ------------------------------------------------------------ shebangs */
@@ -552,6 +598,8 @@ struct scan {
 	size_t nobjs, capobjs;
 	struct link *links;
 	size_t nlinks, caplinks;
+	struct bd_strset ld_seen; /* ld_dirs already recorded */
+	uint64_t resolve_budget;  /* what symlink resolution may still spend */
 	bool ruby_found, perl_found;
 };
 
@@ -782,8 +830,12 @@ scan_ldconf(struct scan *sc, int fd, const char *path)
 			bool ok = *s != '\0' && !strstr(s, "//") && strcmp(s, "..") != 0 &&
 			          !bd_str_has_prefix(s, "../") && !strstr(s, "/../") &&
 			          !bd_str_has_suffix(s, "/..");
-			if (ok && !bd_strv_contains(&o->ld_dirs, s))
-				bd_strv_push(&o->ld_dirs, s);
+			if (ok && o->ld_dirs.n == MAX_LD_DIRS)
+				warn(&o->warnings, path,
+				     "more than %d library directories; the rest are ignored",
+				     MAX_LD_DIRS);
+			else if (ok && bd_strset_add(&sc->ld_seen, s))
+				bd_strv_push(&o->ld_dirs, s); /* in file order, as melange */
 		}
 		l = nl ? nl + 1 : NULL;
 	}
@@ -941,8 +993,9 @@ walk(struct scan *sc, int dfd, const char *prefix, unsigned depth, struct bd_err
 				char tb[PATH_MAX + 2];
 				const char *b = base_of(target, tb, sizeof(tb));
 				if (strcmp(b, ".") != 0 && strcmp(b, "..") != 0 &&
-				    strcmp(b, "/") != 0 && !bd_strv_contains(&o->so_links, b))
-					bd_strv_push(&o->so_links, b);
+				    strcmp(b, "/") != 0)
+					bd_strv_push(&o->so_links,
+					             b); /* made unique after the walk */
 			}
 		}
 		/* devices, FIFOs, sockets: never opened (the packer rejects them) */
@@ -957,7 +1010,7 @@ out:
  * start again at the package root, ".." stops at the root), at most
  * SYMLINK_HOPS times.  Returns the resolved relative path or NULL. */
 static char *
-resolve(const struct scan *sc, const char *path)
+resolve(struct scan *sc, const char *path)
 {
 	struct bd_buf done = { 0 };
 	_cleanup_free_ char *todo = bd_xstrdup(path);
@@ -975,6 +1028,13 @@ resolve(const struct scan *sc, const char *path)
 		pos += n;
 		if (todo[pos] == '/')
 			pos++;
+		/* every step and every byte copied is paid for: the total work
+		 * stays bounded whatever the links look like */
+		if (sc->resolve_budget < n + 1) {
+			bd_buf_free(&done);
+			return NULL;
+		}
+		sc->resolve_budget -= n + 1;
 		if (n == 0 || (n == 1 && c[0] == '.'))
 			continue;
 		if (n == 2 && c[0] == '.' && c[1] == '.') {
@@ -990,11 +1050,12 @@ resolve(const struct scan *sc, const char *path)
 		l = find_link(sc, done.data);
 		if (!l)
 			continue;
-		if (++hops > SYMLINK_HOPS ||
-		    strlen(l->target) + strlen(todo + pos) > 4 * PATH_MAX) {
+		size_t grow = strlen(l->target) + strlen(todo + pos) + 2;
+		if (++hops > SYMLINK_HOPS || grow > 4 * PATH_MAX || sc->resolve_budget < grow) {
 			bd_buf_free(&done);
 			return NULL;
 		}
+		sc->resolve_budget -= grow;
 		/* the link's target replaces it, relative to the link's directory */
 		char *next = bd_xasprintf("%s/%s", l->target, todo + pos);
 		free(todo);
@@ -1032,6 +1093,7 @@ bd_apk_depscan_tree(int root_dirfd, const char *pkgver, const struct bd_apk_deps
 		                   "dependency scan: the package root is not a "
 		                   "directory");
 	sc.root_dev = st.st_dev;
+	sc.resolve_budget = RESOLVE_BUDGET;
 
 	r = walk(&sc, root_dirfd, "", 0, err);
 	if (r == 0) {
@@ -1046,7 +1108,7 @@ bd_apk_depscan_tree(int root_dirfd, const char *pkgver, const struct bd_apk_deps
 		for (size_t i = 0; i < sc.nobjs; i++)
 			add_lib(&out->libs, &out->nlibs, &cap, sc.objs[i].path, sc.objs[i].soname,
 			        sc.objs[i].interp);
-		for (size_t i = 0; i < sc.nlinks; i++) {
+		for (size_t i = 0; i < sc.nlinks && sc.resolve_budget; i++) {
 			_cleanup_free_ char *to = resolve(&sc, sc.links[i].path);
 			const struct bd_apk_depscan_lib *obj =
 			    to ? find_lib(sc.objs, sc.nobjs, to) : NULL;
@@ -1056,9 +1118,14 @@ bd_apk_depscan_tree(int root_dirfd, const char *pkgver, const struct bd_apk_deps
 		}
 		if (out->nlibs > 1)
 			qsort(out->libs, out->nlibs, sizeof(*out->libs), lib_cmp);
-		bd_strv_sort(&out->depends);
-		bd_strv_sort(&out->provides);
-		bd_strv_sort(&out->vendored);
+		if (sc.nlinks && !sc.resolve_budget)
+			warn(&out->warnings, ".",
+			     "symlinks too many or too deep to resolve; "
+			     "the rest are not followed for so: provides");
+		strv_sort_unique(&out->depends);
+		strv_sort_unique(&out->provides);
+		strv_sort_unique(&out->vendored);
+		strv_sort_unique(&out->so_links);
 	} else {
 		bd_err_prefix(err, "dependency scan: ");
 	}
@@ -1072,6 +1139,7 @@ bd_apk_depscan_tree(int root_dirfd, const char *pkgver, const struct bd_apk_deps
 		free(sc.links[i].target);
 	}
 	free(sc.links);
+	bd_strset_free(&sc.ld_seen);
 	return r;
 }
 
@@ -1159,48 +1227,6 @@ provset_satisfies(const struct provset *ps, const struct bd_apk_dep *d)
 	return false;
 }
 
-static void
-strv_copy(struct bd_strv *dst, const struct bd_strv *src)
-{
-	for (size_t i = 0; src && i < src->n; i++)
-		bd_strv_push(dst, src->v[i]);
-}
-
-static void
-strv_sort_unique(struct bd_strv *sv)
-{
-	size_t k = 0;
-
-	bd_strv_sort(sv);
-	for (size_t i = 0; i < sv->n; i++) {
-		if (k > 0 && strcmp(sv->v[k - 1], sv->v[i]) == 0) {
-			free(sv->v[i]);
-			continue;
-		}
-		sv->v[k++] = sv->v[i];
-	}
-	sv->n = k;
-	if (sv->v)
-		sv->v[k] = NULL;
-}
-
-static void
-strv_drop_prefix(struct bd_strv *sv, const char *prefix)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < sv->n; i++) {
-		if (bd_str_has_prefix(sv->v[i], prefix)) {
-			free(sv->v[i]);
-			continue;
-		}
-		sv->v[k++] = sv->v[i];
-	}
-	sv->n = k;
-	if (sv->v)
-		sv->v[k] = NULL;
-}
-
 static bool
 strv_any_prefix(const struct bd_strv *sv, const char *prefix)
 {
@@ -1267,14 +1293,128 @@ validate_list(const struct bd_apk_depscan_pkg *p, const char *what, const struct
 struct work {
 	struct bd_strv gdep, gprov, raw; /* generated; raw = provides before options */
 	struct provset final, self, sib, vend;
+	struct soidx *idx; /* the package's objects in library dirs, by basename */
+	size_t nidx;
 };
+
+/* The build's library directories: melange's LibDirs, then those named by
+ * ld.so.conf.d files in package and file order; rank = that position. */
+struct libdir {
+	const char *dir;
+	size_t rank;
+};
+
+struct libdirs {
+	struct libdir *v; /* sorted by dir */
+	size_t n;
+};
+
+struct soidx {
+	const char *base, *soname;
+	size_t rank;
+};
+
+static int
+libdir_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct libdir *)a)->dir, ((const struct libdir *)b)->dir);
+}
+
+static void
+libdirs_init(struct libdirs *ld, const struct bd_apk_depscan_pkg *pkgs, size_t n)
+{
+	struct bd_strset seen = { 0 };
+	size_t cap = BD_ARRAY_SIZE(lib_dirs);
+
+	for (size_t i = 0; i < n; i++)
+		cap += pkgs[i].scan ? pkgs[i].scan->ld_dirs.n : 0;
+	ld->v = bd_xmalloc(cap * sizeof(*ld->v));
+	ld->n = 0;
+	for (size_t i = 0; i < BD_ARRAY_SIZE(lib_dirs); i++) {
+		bd_strset_add(&seen, lib_dirs[i]);
+		ld->v[ld->n].dir = lib_dirs[i];
+		ld->v[ld->n].rank = ld->n;
+		ld->n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; pkgs[i].scan && k < pkgs[i].scan->ld_dirs.n; k++) {
+			const char *d = pkgs[i].scan->ld_dirs.v[k];
+			if (!bd_strset_add(&seen, d))
+				continue;
+			ld->v[ld->n].dir = d;
+			ld->v[ld->n].rank = ld->n;
+			ld->n++;
+		}
+	qsort(ld->v, ld->n, sizeof(*ld->v), libdir_cmp);
+	bd_strset_free(&seen);
+}
+
+/* The rank of the library dir @path is directly in, or -1. */
+static long
+libdir_rank(const struct libdirs *ld, const char *path)
+{
+	char dir[PATH_MAX + 1];
+	size_t dl = dir_len(path);
+	struct libdir key = { .dir = dir }, *hit;
+
+	if (dl == 0 || dl >= sizeof(dir))
+		return -1;
+	memcpy(dir, path, dl);
+	dir[dl] = '\0';
+	hit = bsearch(&key, ld->v, ld->n, sizeof(*ld->v), libdir_cmp);
+	return hit ? (long)hit->rank : -1;
+}
+
+static int
+soidx_cmp(const void *a, const void *b)
+{
+	const struct soidx *x = a, *y = b;
+	int c = strcmp(x->base, y->base);
+
+	return c ? c : (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+static void
+soidx_build(struct work *w, const struct bd_apk_depscan *s, const struct libdirs *ld)
+{
+	w->idx = bd_xmalloc((s->nlibs + 1) * sizeof(*w->idx));
+	w->nidx = 0;
+	for (size_t k = 0; k < s->nlibs; k++) {
+		long rank = libdir_rank(ld, s->libs[k].path);
+		if (rank < 0)
+			continue;
+		w->idx[w->nidx].base = s->libs[k].path + dir_len(s->libs[k].path) + 1;
+		w->idx[w->nidx].soname = s->libs[k].soname;
+		w->idx[w->nidx].rank = (size_t)rank;
+		w->nidx++;
+	}
+	qsort(w->idx, w->nidx, sizeof(*w->idx), soidx_cmp);
+}
+
+/* The SONAME of @base in the earliest library dir of @w's package, or NULL. */
+static const char *
+soidx_find(const struct work *w, const char *base)
+{
+	struct soidx key = { .base = base, .rank = 0 };
+	size_t lo = 0, hi = w->nidx;
+
+	while (lo < hi) { /* leftmost entry not below (base, 0) */
+		size_t mid = lo + (hi - lo) / 2;
+		if (soidx_cmp(&w->idx[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->nidx && strcmp(w->idx[lo].base, base) == 0 ? w->idx[lo].soname : NULL;
+}
 
 /* The generated lists of package @i (before merging). */
 static void
-generate(struct bd_apk_depscan_pkg *pkgs, size_t n, size_t i, const struct bd_strv *extra,
-         struct work *w)
+generate(struct bd_apk_depscan_pkg *pkgs, size_t n, size_t i, const struct libdirs *ld,
+         struct work *ws)
 {
 	struct bd_apk_depscan_pkg *p = &pkgs[i];
+	struct work *w = &ws[i];
 	const struct bd_apk_depscan *s = p->scan;
 	const struct bd_strv *conf = p->configured_depends;
 
@@ -1296,37 +1436,22 @@ generate(struct bd_apk_depscan_pkg *pkgs, size_t n, size_t i, const struct bd_st
 		if (l->interp && !strstr(base, ".so.") && !bd_str_has_suffix(base, ".so"))
 			continue;
 		ver = soname_libver(l->soname);
-		to = directly_in(l->path, lib_dirs, BD_ARRAY_SIZE(lib_dirs)) ||
-		             directly_in_strv(l->path, extra)
-		         ? &w->gprov
-		         : &p->vendored;
+		to = libdir_rank(ld, l->path) >= 0 ? &w->gprov : &p->vendored;
 		push_item(to, "so:", l->soname, ver, &p->notes, l->path);
 		push_item(to, "so-ver:", l->soname, p->version, &p->notes, l->path);
 	}
 
 	/* processSymlinkSo: "libfoo.so -> libfoo.so.1" needs the SONAME of the
 	 * first package (main first) holding libfoo.so.1 in a library dir */
-	for (size_t k = 0; k < s->so_links.n; k++) {
-		bool found = false;
-		for (size_t j = 0; j < n && !found; j++) {
-			const struct bd_apk_depscan *o = pkgs[j].scan;
-			size_t ndirs = BD_ARRAY_SIZE(lib_dirs) + extra->n;
-			for (size_t d = 0; o && d < ndirs && !found; d++) {
-				const char *dir = d < BD_ARRAY_SIZE(lib_dirs)
-				                      ? lib_dirs[d]
-				                      : extra->v[d - BD_ARRAY_SIZE(lib_dirs)];
-				_cleanup_free_ char *path =
-				    bd_xasprintf("%s/%s", dir, s->so_links.v[k]);
-				const struct bd_apk_depscan_lib *l =
-				    find_lib(o->libs, o->nlibs, path);
-				if (l) {
-					push_item(&w->gdep, "so:", l->soname, NULL, &p->notes,
-					          path);
-					found = true;
-				}
+	for (size_t k = 0; k < s->so_links.n; k++)
+		for (size_t j = 0; j < n; j++) {
+			const char *soname = soidx_find(&ws[j], s->so_links.v[k]);
+			if (soname) {
+				push_item(&w->gdep, "so:", soname, NULL, &p->notes,
+				          s->so_links.v[k]);
+				break;
 			}
 		}
-	}
 
 	/* generatePythonDeps, generateRubyDeps, the perl rule, generateDocDeps:
 	 * skipped when the recipe already names the runtime */
@@ -1411,7 +1536,7 @@ merge_depends(struct bd_apk_depscan_pkg *pkgs, size_t n, size_t i, struct work *
 int
 bd_apk_deps_finalize(struct bd_apk_depscan_pkg *pkgs, size_t n, struct bd_err *err)
 {
-	struct bd_strv extra = { 0 };
+	struct libdirs ld = { 0 };
 	struct work *w;
 	int r = 0;
 
@@ -1432,17 +1557,18 @@ bd_apk_deps_finalize(struct bd_apk_depscan_pkg *pkgs, size_t n, struct bd_err *e
 		if (validate_list(p, "depends", p->configured_depends, true, err) < 0 ||
 		    validate_list(p, "provides", p->configured_provides, false, err) < 0)
 			return -err->code;
-		for (size_t k = 0; p->scan && k < p->scan->ld_dirs.n; k++)
-			if (!bd_strv_contains(&extra, p->scan->ld_dirs.v[k]))
-				bd_strv_push(&extra, p->scan->ld_dirs.v[k]);
 	}
 
+	libdirs_init(&ld, pkgs, n);
 	w = bd_xcalloc(n ? n : 1, sizeof(*w));
+	for (size_t i = 0; i < n; i++)
+		if (pkgs[i].scan)
+			soidx_build(&w[i], pkgs[i].scan, &ld);
 	for (size_t i = 0; i < n; i++) {
 		struct bd_apk_depscan_pkg *p = &pkgs[i];
 
 		if (p->scan)
-			generate(pkgs, n, i, &extra, &w[i]);
+			generate(pkgs, n, i, &ld, w);
 		strv_copy(&p->provides, p->configured_provides);
 		strv_copy(&p->provides, &w[i].gprov);
 		strv_sort_unique(&p->provides);
@@ -1476,9 +1602,10 @@ bd_apk_deps_finalize(struct bd_apk_depscan_pkg *pkgs, size_t n, struct bd_err *e
 		free(w[i].self.v);
 		free(w[i].sib.v);
 		free(w[i].vend.v);
+		free(w[i].idx);
 	}
 	free(w);
-	bd_strv_free(&extra);
+	free(ld.v);
 	return r;
 }
 

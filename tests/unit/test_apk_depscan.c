@@ -991,6 +991,62 @@ depscan_hostile_tree(void **state)
 	build_free(&b);
 }
 
+/* Bounded outputs: warnings, ld.so.conf.d directories, symlink hops. */
+static void
+depscan_limits(void **state)
+{
+	struct build b = { 0 };
+	struct bd_buf conf = { 0 };
+	const char *r;
+	char rel[64], target[64];
+
+	(void)state;
+	r = add_pkg(&b, "limits");
+	for (int i = 0; i < 1100; i++) {
+		snprintf(rel, sizeof(rel), "usr/lib/junk%04d.so.1", i);
+		put(r, rel, "\177ELF\002\001\001 not really", 0644);
+	}
+	for (int i = 0; i < 300; i++)
+		bd_buf_printf(&conf, "/opt/d%d\n", i);
+	put(r, "etc/ld.so.conf.d/many.conf", conf.data, 0644);
+	bd_buf_free(&conf);
+	/* usr/lib/libchainN.so.1 -> c1 -> ... -> cN -> the library */
+	put_elf(r, "opt/real/libchain.so.1", (struct bd_test_elf_spec){ .soname = "libchain.so.1" },
+	        0755);
+	for (int i = 1; i <= 41; i++) {
+		snprintf(rel, sizeof(rel), "opt/c/c%d", i);
+		if (i == 41)
+			snprintf(target, sizeof(target), "../real/libchain.so.1");
+		else
+			snprintf(target, sizeof(target), "c%d", i + 1);
+		link_in(r, rel, target);
+	}
+	link_in(r, "usr/lib/libchain41.so.1", "../../opt/c/c1");   /* 42 links: too many */
+	link_in(r, "usr/lib64/libchain40.so.1", "../../opt/c/c2"); /* 41 links: also */
+	link_in(r, "lib/libchain39.so.1", "../opt/c/c3");          /* 40: the limit */
+	scan_all(&b);
+	assert_int_equal(b.scans[0].warnings.n, 1001);
+	assert_string_equal(b.scans[0].warnings.v[1000], "(more warnings were dropped)");
+	assert_int_equal(b.scans[0].ld_dirs.n, 256);
+	finalize(&b);
+	assert_list(&b.pkgs[0].provides, "so-ver:libchain.so.1=" VER " so:libchain.so.1=1");
+	{
+		bool c39 = false, c40 = false, c41 = false, opt_c1 = false;
+		for (size_t i = 0; i < b.scans[0].nlibs; i++) {
+			const char *p = b.scans[0].libs[i].path;
+			c39 |= strcmp(p, "lib/libchain39.so.1") == 0;
+			c40 |= strcmp(p, "usr/lib64/libchain40.so.1") == 0;
+			c41 |= strcmp(p, "usr/lib/libchain41.so.1") == 0;
+			opt_c1 |= strcmp(p, "opt/c/c1") == 0;
+		}
+		assert_true(c39);
+		assert_false(c40);
+		assert_false(c41);
+		assert_false(opt_c1);
+	}
+	build_free(&b);
+}
+
 int
 main(void)
 {
@@ -1009,6 +1065,7 @@ main(void)
 		cmocka_unit_test(depscan_merge_with_configured),
 		cmocka_unit_test(depscan_language_and_doc_extras),
 		cmocka_unit_test(depscan_hostile_tree),
+		cmocka_unit_test(depscan_limits),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
