@@ -53,30 +53,38 @@ struct bd_apk_depscan_opts {
 struct bd_apk_depscan_lib {
 	char *path;   /* relative to the package root, no leading "/" */
 	char *soname; /* DT_SONAME */
-	bool interp;  /* the object has a PT_INTERP (an executable, or a
-	               * library that also runs: libc, libcap) */
+	/* the object has a PT_INTERP: a program, or a library that also runs
+	 * (libc, libcap) */
+	bool interp;
 };
 
 struct bd_apk_depscan {
-	char *version;           /* the pkgver given to the scan */
-	struct bd_strv depends;  /* generated runtime deps needing no other package's
-	                           * facts: so: (DT_NEEDED, interpreter), cmd: (shebangs),
-	                           * pc: (Requires*) */
-	struct bd_strv provides; /* cmd:<name>=<ver>, pc:<name>=<ver> */
-	struct bd_strv vendored; /* pc:<name>=<ver> of .pc files outside the pkgconfig dirs */
-	struct bd_apk_depscan_lib *libs; /* sorted by path */
+	/* the pkgver given to the scan */
+	char *version;
+	/* generated runtime dependencies that need no other package's facts:
+	 * so: (DT_NEEDED, interpreter), cmd: (shebangs), pc: (Requires*) */
+	struct bd_strv depends;
+	/* cmd:<name>=<ver>, pc:<name>=<ver> */
+	struct bd_strv provides;
+	/* pc:<name>=<ver> of .pc files outside the pkgconfig dirs */
+	struct bd_strv vendored;
+	/* paths holding (or resolving to) an object with a DT_SONAME, by path */
+	struct bd_apk_depscan_lib *libs;
 	size_t nlibs;
-	struct bd_strv ld_dirs;  /* library dirs named by etc/ld.so.conf.d/ (any depth)
-	                           * *.conf, relative, no trailing "/" */
-	struct bd_strv so_links; /* basename of the target of every symlink whose path
-	                           * contains ".so" */
-	char *python_ver;        /* X.Y of the last .../pythonX.Y/site-packages dir, or NULL */
-	char *ruby_ver;          /* X.Y of usr/lib/ruby/gems/X.Y.Z/gems, or NULL */
-	char *perl_ver;          /* N of usr/lib/perlN/<x>_perl, or NULL */
-	bool has_man;            /* an entry directly in usr/share/man */
-	bool has_info;           /* an entry directly in usr/share/info */
-	struct bd_strv warnings; /* "path: what was skipped and why" */
-	uint64_t nentries, nelf; /* tree entries seen, ELF objects parsed */
+	/* directories named by etc/ld.so.conf.d (any depth) *.conf files, in
+	 * file order, relative, without trailing "/" */
+	struct bd_strv ld_dirs;
+	/* basenames of the targets of symlinks whose path contains ".so" */
+	struct bd_strv so_links;
+	/* X.Y of the last .../pythonX.Y/site-packages, X.Y of
+	 * usr/lib/ruby/gems/X.Y.Z/gems, N of usr/lib/perlN/<x>_perl; or NULL */
+	char *python_ver, *ruby_ver, *perl_ver;
+	/* an entry directly in usr/share/man, usr/share/info */
+	bool has_man, has_info;
+	/* "path: what was skipped and why", at most 1000 plus one line */
+	struct bd_strv warnings;
+	/* tree entries seen, ELF objects parsed */
+	uint64_t nentries, nelf;
 };
 
 /* Scan the package tree below @root_dirfd.  @pkgver is the full version
@@ -94,20 +102,21 @@ void bd_apk_depscan_free(struct bd_apk_depscan *s);
 /* One package of a build, for bd_apk_deps_finalize(). */
 struct bd_apk_depscan_pkg {
 	/* in */
-	const char *name;                          /* pkgname */
-	const char *version;                       /* pkgver with -rN (the same for every package
-	                                   * of a build) */
+	const char *name;    /* pkgname */
+	const char *version; /* pkgver with -rN, the same for every package of a build */
 	const struct bd_strv *configured_depends;  /* dependencies.runtime, or NULL */
 	const struct bd_strv *configured_provides; /* dependencies.provides, or NULL */
 	bool no_provides, no_depends, no_commands; /* package options */
 	const struct bd_apk_depscan *scan;         /* NULL: nothing generated, lists only merged */
+
 	/* out (owned; free with bd_apk_depscan_pkg_free) */
 	struct bd_strv depends;  /* final, sorted, unique */
 	struct bd_strv provides; /* final, sorted, unique */
-	struct bd_strv vendored; /* so:, so-ver:, pc: of vendored objects, for melange's
-	                          * "# vendored = " comments and logs */
-	struct bd_strv notes;    /* for the build log: dependencies pinned to a sibling,
-	                          * names skipped as unusable */
+	/* so:, so-ver:, pc: of vendored objects, for melange's "# vendored = "
+	 * comments and the log */
+	struct bd_strv vendored;
+	/* for the build log: dependencies pinned to a sibling, names skipped */
+	struct bd_strv notes;
 };
 
 /* Compute the final lists of @n packages of one build (@pkgs[0] the main
@@ -129,7 +138,8 @@ void bd_apk_depscan_pkg_free(struct bd_apk_depscan_pkg *p);
  * "name=value" variables expanded as ${name} (undefined ones to ""),
  * "Key: value" fields, lists separated by commas and/or spaces with
  * optional "op version" (op one of < <= = != >= >).  Fails (EINVAL) on a
- * value that expands past 64 KiB or an operator without a version. */
+ * NUL byte, more than 4096 variables, a value that expands past 64 KiB, an
+ * unknown operator, or an operator without a module name or a version. */
 int bd_apk_pc_requires(const char *text, size_t len, struct bd_strv *out, struct bd_err *err)
     __attribute__((warn_unused_result));
 
