@@ -507,7 +507,7 @@ parse_dynamic(struct ctx *c, const struct seg *dyn, bool have_sect_strtab,
 static int
 parse(struct ctx *c, struct bd_err *err)
 {
-	bool have_dyn = false;
+	bool have_dyn = false, have_interp = false;
 	struct seg dyn = { 0, 0 };
 
 	if (parse_ehdr(c, err) < 0)
@@ -524,20 +524,25 @@ parse(struct ctx *c, struct bd_err *err)
 		uint64_t off, filesz, vaddr;
 
 		phdr(c, i, &type, &off, &filesz, &vaddr);
-		if (type == PT_INTERP && !c->out->interp) {
+		if (type == PT_INTERP && !have_interp) {
 			char buf[BD_APK_ELF_MAX_STR];
 			size_t len;
 
-			if (filesz == 0 || filesz > sizeof(buf))
+			have_interp = true; /* the first one counts, as for the loader */
+			/* separate debug info (.debug files) keeps the program
+			 * headers but no file data: no interpreter to read */
+			if (filesz == 0)
+				continue;
+			if (filesz > sizeof(buf))
 				return bd_err_setx(err, ENOEXEC, "ELF: PT_INTERP of %llu bytes",
 				                   (unsigned long long)filesz);
 			if (src_read(&c->src, off, buf, (size_t)filesz, "PT_INTERP", err) < 0)
 				return -err->code;
-			/* the loader reads up to the NUL; melange trims NULs */
+			/* the loader reads up to the NUL; melange trims NULs, so an
+			 * interpreter of only NULs is none */
 			len = strnlen(buf, (size_t)filesz);
-			if (len == 0)
-				return bd_err_setx(err, ENOEXEC, "ELF: empty PT_INTERP");
-			c->out->interp = bd_xstrndup(buf, len);
+			if (len > 0)
+				c->out->interp = bd_xstrndup(buf, len);
 		} else if (type == PT_DYNAMIC && !have_dyn) {
 			have_dyn = true;
 			dyn.off = off;
