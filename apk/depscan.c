@@ -1557,6 +1557,11 @@ bd_apk_deps_finalize(struct bd_apk_depscan_pkg *pkgs, size_t n, struct bd_err *e
 		if (validate_list(p, "depends", p->configured_depends, true, err) < 0 ||
 		    validate_list(p, "provides", p->configured_provides, false, err) < 0)
 			return -err->code;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(pkgs[j].name, p->name) == 0)
+				return bd_err_setx(err, EINVAL,
+				                   "dependency merge: package %s appears twice",
+				                   p->name);
 	}
 
 	libdirs_init(&ld, pkgs, n);

@@ -881,6 +881,17 @@ depscan_merge_with_configured(void **state)
 	assert_int_equal(bd_apk_deps_finalize(&one, 1, &err), 0);
 	assert_list(&one.depends, "a b");
 	assert_list(&one.provides, "x=1");
+	{
+		struct bd_apk_depscan_pkg two[2] = { 0 };
+		for (int k = 0; k < 2; k++) {
+			two[k].name = "same";
+			two[k].version = VER;
+		}
+		assert_int_equal(bd_apk_deps_finalize(two, 2, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "appears twice"));
+		bd_apk_depscan_pkg_free(&two[0]);
+		bd_apk_depscan_pkg_free(&two[1]);
+	}
 	bd_apk_depscan_pkg_free(&one);
 	bd_strv_free(&d);
 	bd_strv_free(&p);
