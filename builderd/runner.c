@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "apk/crypto.h"
+#include "apk/depscan.h"
 #include "apk/extract.h"
 #include "apk/pack.h"
 #include "common/cleanup.h"
@@ -791,7 +792,8 @@ strv_json(const struct bd_strv *sv)
 }
 
 static int
-package_one(struct runner *r, const struct bd_plan_package *p, const struct bd_apk_privkey *key,
+package_one(struct runner *r, const struct bd_plan_package *p,
+            const struct bd_apk_depscan_pkg *deps, const struct bd_apk_privkey *key,
             struct bd_json *artifacts, struct bd_err *err)
 {
 	struct bd_apk_pkginfo pi = { 0 };
@@ -819,8 +821,11 @@ package_one(struct runner *r, const struct bd_plan_package *p, const struct bd_a
 	pi.origin = r->plan->pkg.name;
 	pi.commit = p->commit;
 	pi.builddate = r->sde;
-	copy_list(&pi.depends, &p->deps.runtime);
-	copy_list(&pi.provides, &p->deps.provides);
+	/* configured and detected dependencies, merged (apk/depscan.c) */
+	for (size_t i = 0; i < deps->depends.n; i++)
+		bd_strv_push(&pi.depends, deps->depends.v[i]);
+	for (size_t i = 0; i < deps->provides.n; i++)
+		bd_strv_push(&pi.provides, deps->provides.v[i]);
 	copy_list(&pi.replaces, &p->deps.replaces);
 	if (p->deps.provider_priority) {
 		pi.has_provider_priority = true;
@@ -1106,6 +1111,10 @@ bd_runner_main(const char *dir)
 	struct bd_apk_privkey *key = NULL;
 	struct bd_json *artifacts = NULL;
 	struct sigaction sa = { .sa_handler = on_term };
+	struct bd_apk_depscan *scans = NULL;
+	struct bd_apk_depscan_pkg *dpk = NULL;
+	struct bd_strv *cfg_deps = NULL, *cfg_prov = NULL;
+	size_t ndeps = 0;
 	bool ok = false;
 	uint64_t t0 = bd_now_ns();
 
@@ -1237,6 +1246,47 @@ bd_runner_main(const char *dir)
 		goto done;
 	}
 	artifacts = bd_json_array();
+	/* automatic dependencies and provides, over every package of the build
+	 * at once so that siblings satisfy each other (recipe-format.md 6.3) */
+	size_t npk = r.plan->n_subpkgs + 1;
+	scans = bd_xcalloc(npk, sizeof(*scans));
+	dpk = bd_xcalloc(npk, sizeof(*dpk));
+	cfg_deps = bd_xcalloc(npk, sizeof(*cfg_deps));
+	cfg_prov = bd_xcalloc(npk, sizeof(*cfg_prov));
+	for (size_t i = 0; i < npk; i++) {
+		const struct bd_plan_package *p = i ? &r.plan->subpkgs[i - 1] : &r.plan->pkg;
+		_cleanup_free_ char *root = bd_xasprintf("%s/melange-out/%s", r.ws, p->name);
+		_cleanup_close_ int rfd =
+		    open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		copy_list(&cfg_deps[i], &p->deps.runtime);
+		copy_list(&cfg_prov[i], &p->deps.provides);
+		if (rfd < 0 ||
+		    bd_apk_depscan_tree(rfd, p->full_version, NULL, &scans[i], &err) < 0) {
+			step_error(&r, "dependency scan", "%s: %s", p->name,
+			           rfd < 0 ? strerror(errno) : err.msg);
+			logline("!!! %s", r.error);
+			goto done;
+		}
+		dpk[i].name = p->name;
+		dpk[i].version = p->full_version;
+		dpk[i].configured_depends = &cfg_deps[i];
+		dpk[i].configured_provides = &cfg_prov[i];
+		dpk[i].no_provides = p->no_provides;
+		dpk[i].no_depends = p->no_depends;
+		dpk[i].no_commands = p->no_commands;
+		dpk[i].scan = &scans[i];
+	}
+	if (bd_apk_deps_finalize(dpk, npk, &err) < 0) {
+		step_error(&r, "dependency scan", "%s", err.msg);
+		logline("!!! %s", r.error);
+		goto done;
+	}
+	for (size_t i = 0; i < npk; i++) {
+		for (size_t k = 0; k < dpk[i].notes.n; k++)
+			logline("    %s: %s", dpk[i].name, dpk[i].notes.v[k]);
+		for (size_t k = 0; k < dpk[i].vendored.n; k++)
+			logline("    %s: vendored %s", dpk[i].name, dpk[i].vendored.v[k]);
+	}
 	for (size_t i = 0; i <= r.plan->n_subpkgs; i++) {
 		const struct bd_plan_package *p = i ? &r.plan->subpkgs[i - 1] : &r.plan->pkg;
 		char label[300];
@@ -1247,7 +1297,7 @@ bd_runner_main(const char *dir)
 		snprintf(label, sizeof(label), "package %s", p->name);
 		progress(&r, label);
 		logline("==> [%d/%d] %s", r.step, r.total, label);
-		if (package_one(&r, p, key, artifacts, &err) < 0) {
+		if (package_one(&r, p, &dpk[i], key, artifacts, &err) < 0) {
 			logline("<== [%d/%d] %s: failed (%.1fs)", r.step, r.total, label,
 			        (double)(bd_now_ns() - s0) / 1e9);
 			step_error(&r, label, "%s", err.msg);
@@ -1272,6 +1322,17 @@ done:
 	if (cancelled && !ok)
 		logline("!!! cancelled");
 	write_result(&r, ok, ok ? artifacts : (bd_json_free(artifacts), NULL));
+	ndeps = r.plan ? r.plan->n_subpkgs + 1 : 0;
+	for (size_t i = 0; dpk && i < ndeps; i++) {
+		bd_apk_depscan_pkg_free(&dpk[i]);
+		bd_apk_depscan_free(&scans[i]);
+		bd_strv_free(&cfg_deps[i]);
+		bd_strv_free(&cfg_prov[i]);
+	}
+	free(dpk);
+	free(scans);
+	free(cfg_deps);
+	free(cfg_prov);
 	bd_apk_privkey_free(key);
 	bd_plan_free(r.plan);
 	bd_json_free(r.spec);

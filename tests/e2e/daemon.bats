@@ -67,6 +67,11 @@ daemon_pubkey_dir() {
 	mkdir "$D/x"
 	tar -xzf "$repo/hello-c-1.0-r0.apk" -C "$D/x" 2>/dev/null
 	[ "$("$D/x/usr/bin/hello")" = "hello from C, built by builderd" ]
+	# automatic dependencies and provides from the ELF binary built in the sandbox
+	run "$BCTL" inspect "$repo/hello-c-1.0-r0.apk"
+	[[ $output == *"depend       so:libc.so.6"* ]]
+	[[ $output == *"provides     cmd:hello=1.0-r0"* ]]
+	"$BCTL" inspect --json "$repo/APKINDEX.tar.gz" | grep -q '"so:libc.so.6"\|"so:ld-linux-x86-64.so.2"' 
 	# a wrong checksum stops the build before anything runs
 	sed 's/expected-sha256: 8fe5/expected-sha256: 0fe5/' "$TOP/recipes/hello-c.yaml" >"$D/bad.yaml"
 	run "$BCTL" submit --wait "$D/bad.yaml"
