@@ -187,14 +187,32 @@ bctl_print_job(const struct bd_job *j, bool detailed)
 	}
 }
 
+static bool
+discard(void *ctx, const char *data, size_t n)
+{
+	(void)ctx;
+	(void)data;
+	(void)n;
+	return true;
+}
+
 int
 bctl_wait_jobs(struct bctl_conn *cn, const int64_t *ids, size_t n, struct bd_job *finals)
 {
-	unsigned delay_ms = 100;
 	int worst = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		for (;;) {
+		/* a followed log ends when its job ends: no polling delay */
+		char path[96];
+		long status = 0;
+		struct bd_err err = { 0 };
+		snprintf(path, sizeof(path), "/v1/jobs/%lld/log?follow=1&offset=%llu",
+		         (long long)ids[i], (unsigned long long)INT64_MAX);
+		if (bd_client_stream(cn->c, path, discard, NULL, NULL, &status, NULL, &err) < 0) {
+			bctl_error("%s", err.msg);
+			return err.code == EIO ? BCTL_EXIT_FAIL : BCTL_EXIT_UNREACHABLE;
+		}
+		for (unsigned delay_ms = 20;; delay_ms = delay_ms < 1000 ? delay_ms * 2 : 1000) {
 			struct bd_job j;
 			int r = bctl_get_job(cn, ids[i], &j);
 			if (r)
@@ -210,8 +228,6 @@ bctl_wait_jobs(struct bctl_conn *cn, const int64_t *ids, size_t n, struct bd_job
 			}
 			bd_job_free(&j);
 			usleep(delay_ms * 1000);
-			if (delay_ms < 1000)
-				delay_ms += 100;
 		}
 	}
 	return worst;

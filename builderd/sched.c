@@ -16,6 +16,7 @@
  * finished, and leftover workspaces are removed. */
 #include "builderd/daemon.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -78,6 +79,68 @@ remove_workdir(struct bd_daemon *d, int64_t job)
 	if (fd < 0 || bd_rm_rf_at(fd, name, &err) < 0)
 		bd_warn(&d->log, "job=%lld cannot remove its workspace: %s", (long long)job,
 		        fd < 0 ? strerror(errno) : err.msg);
+}
+
+/* rmdir a cgroup directory and its sub-cgroups, leaves first.  Only
+ * directories are removed (a cgroup's files go with it); a cgroup that
+ * still has processes stays (EBUSY) and is reported. */
+static void
+rmdir_cgroup(struct bd_daemon *d, const char *path, int depth)
+{
+	_cleanup_closedir_ DIR *dir = opendir(path);
+	struct dirent *de;
+
+	if (!dir || depth > 16)
+		return;
+	while ((de = readdir(dir))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *sub = bd_xasprintf("%s/%s", path, de->d_name);
+		rmdir_cgroup(d, sub, depth + 1);
+	}
+	if (rmdir(path) < 0 && errno != ENOENT)
+		bd_warn(&d->log, "cannot remove cgroup %s: %s", path, strerror(errno));
+}
+
+/* In one hierarchy's builderd/ directory, remove job-<id> (or every
+ * job-* when @job is 0). */
+static void
+clean_hierarchy(struct bd_daemon *d, const char *base, int64_t job)
+{
+	_cleanup_closedir_ DIR *jd = NULL;
+	struct dirent *je;
+
+	if (job) {
+		_cleanup_free_ char *p = bd_xasprintf("%s/job-%lld", base, (long long)job);
+		rmdir_cgroup(d, p, 0);
+		return;
+	}
+	jd = opendir(base);
+	while (jd && (je = readdir(jd))) {
+		if (je->d_type == DT_DIR && strncmp(je->d_name, "job-", 4) == 0) {
+			_cleanup_free_ char *p = bd_xasprintf("%s/%s", base, je->d_name);
+			rmdir_cgroup(d, p, 0);
+		}
+	}
+}
+
+/* Remove the cgroups builder-sandbox made for @job (parent
+ * /builderd/job-<id>) in the unified root and every v1 hierarchy, or for
+ * every job when @job is 0. */
+static void
+remove_job_cgroups(struct bd_daemon *d, int64_t job)
+{
+	static const char root[] = "/sys/fs/cgroup";
+	_cleanup_closedir_ DIR *dir = opendir(root);
+	struct dirent *de;
+
+	clean_hierarchy(d, "/sys/fs/cgroup/builderd", job);
+	while (dir && (de = readdir(dir))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *base = bd_xasprintf("%s/%s/builderd", root, de->d_name);
+		clean_hierarchy(d, base, job);
+	}
 }
 
 /* Write the recipe, side files and the runner's job.json into @dir. */
@@ -432,6 +495,7 @@ finish_job(struct bd_daemon *d, struct bd_slot *s, int status)
 	bd_json_free(res);
 	slot_release(d, s);
 	remove_workdir(d, job);
+	remove_job_cgroups(d, job);
 	bd_logs_notify(d, job);
 }
 
@@ -780,7 +844,9 @@ bd_sched_recover(struct bd_daemon *d, struct bd_err *err)
 	}
 	free(ids);
 
-	/* 3: leftover workspaces and temporary files */
+	/* 3: leftover cgroups, workspaces and temporary files; no runner of
+	 * ours is alive at this point */
+	remove_job_cgroups(d, 0);
 	wfd = open(d->work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (wfd < 0)
 		return bd_err_set(err, errno, "open %s", d->work_dir);

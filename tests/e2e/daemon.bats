@@ -82,6 +82,41 @@ daemon_pubkey_dir() {
 	[[ $output == *"failed at  fetch hello-c-1.0.tar.gz"* ]]
 }
 
+@test "side files travel with the recipe and land in the workspace" {
+	start_daemon --workers 1
+	mkdir -p "$D/withfiles/sub"
+	echo "patched content" >"$D/withfiles/fix.patch"
+	echo "nested" >"$D/withfiles/sub/extra.conf"
+	cat >"$D/withfiles.yaml" <<'EOR'
+package:
+  name: withfiles
+  version: 1.0.0
+  epoch: 0
+  description: uses its side files
+  copyright:
+    - license: MIT
+pipeline:
+  - runs: |
+      mkdir -p ${{targets.destdir}}/usr/share/withfiles
+      cat fix.patch sub/extra.conf > ${{targets.destdir}}/usr/share/withfiles/both
+EOR
+	run "$BCTL" submit --wait "$D/withfiles.yaml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	mkdir "$D/x"
+	tar -xzf "$D/state/repo/$(uname -m)/withfiles-1.0.0-r0.apk" -C "$D/x" 2>/dev/null
+	[ "$(cat "$D/x/usr/share/withfiles/both")" = "patched content
+nested" ]
+	# --source-dir overrides the default directory
+	mkdir "$D/other"
+	echo "other patch" >"$D/other/fix.patch"
+	echo "other nested" >"$D/other/extra.conf"
+	mkdir "$D/other/sub" && mv "$D/other/extra.conf" "$D/other/sub/"
+	sed 's/version: 1.0.0/version: 1.0.1/' "$D/withfiles.yaml" >"$D/withfiles2.yaml"
+	run "$BCTL" submit --wait --source-dir "$D/other" "$D/withfiles2.yaml"
+	[ "$status" -eq 0 ]
+}
+
 @test "a failing recipe fails, naming the step in the status and the log" {
 	start_daemon --workers 1
 	run "$BCTL" submit --wait "$TOP/recipes/failing.yaml"
@@ -120,6 +155,8 @@ daemon_pubkey_dir() {
 	! pgrep -f "sleep 300"
 	! pgrep -f "run-job $D/state/work/$id"
 	[ ! -e "$D/state/work/$id" ]
+	# nor its cgroups, in any hierarchy
+	! ls -d /sys/fs/cgroup/*/builderd/job-"$id" /sys/fs/cgroup/builderd/job-"$id" 2>/dev/null
 	# and a finished job cannot be cancelled again
 	run "$BCTL" cancel "$id"
 	[ "$status" -eq 1 ]
