@@ -363,3 +363,21 @@ for i in $(seq 1 3000); do echo "second burst $i"; done >&2')
 	[ "$status" -eq 3 ]
 	[[ $output == *"$D/nothing.sock does not exist"* ]]
 }
+
+@test "the same recipe built on two daemons with the same key is byte-identical" {
+	start_daemon --workers 1
+	first_d=$D
+	id=$("$BCTL" submit --wait --source-date-epoch 1700000000 "$TOP/recipes/hello-shell.yaml")
+	key=$(ls "$D"/state/keys/*.rsa)
+	stop_daemon
+	D=$(mktemp -d /tmp/bd-e2e.XXXXXX)
+	second_d=$D
+	start_daemon --workers 1 --key "$key"
+	"$BCTL" submit --wait --source-date-epoch 1700000000 "$TOP/recipes/hello-shell.yaml" >/dev/null
+	[ "$(job_field 1 '["source_date_epoch"]')" -eq 1700000000 ]
+	for f in hello-shell-1.2.0-r0.apk hello-shell-doc-1.2.0-r0.apk; do
+		cmp "$first_d/state/repo/$(uname -m)/$f" "$second_d/state/repo/$(uname -m)/$f"
+	done
+	rm -rf "$first_d"
+	[ -n "$id" ]
+}
