@@ -486,6 +486,73 @@ out:
 	bd_job_free(&j);
 }
 
+/* Rebuild a published job with the same inputs and SOURCE_DATE_EPOCH and
+ * compare its packages with the published ones instead of publishing. */
+static void
+route_rebuild_check(struct bd_daemon *d, struct evhttp_request *req, const struct peer *p,
+                    int64_t id)
+{
+	struct bd_job j;
+	struct bd_err err = { 0 };
+	char *recipe = NULL, *files = NULL, digest[128];
+	int64_t nid;
+	bool attached;
+
+	if (!may_submit(d, p)) {
+		reply_error(req, 403, "forbidden", "uid %u may not submit jobs", (unsigned)p->uid);
+		return;
+	}
+	if (bd_db_job_get(d->db, id, false, &j, &err) < 0) {
+		reply_db_error(d, req, &err);
+		return;
+	}
+	if (j.state != BD_JOB_SUCCEEDED || j.rebuild_of) {
+		reply_error(
+		    req, 409, "conflict",
+		    "job %lld is not a succeeded build; only published builds can be checked",
+		    (long long)id);
+		goto out;
+	}
+	if (!d->accepting) {
+		reply_error(req, 503, "unavailable", "builderd is shutting down");
+		goto out;
+	}
+	if (bd_db_job_inputs(d->db, id, &recipe, &files, &err) < 0) {
+		reply_db_error(d, req, &err);
+		goto out;
+	}
+	/* its own digest: a check never attaches to a build, or a build to it */
+	snprintf(digest, sizeof(digest), "%s:rebuild-check", j.recipe_digest);
+	struct bd_db_new_job nj = {
+		.recipe = recipe,
+		.recipe_len = strlen(recipe),
+		.recipe_name = j.recipe_name,
+		.digest = digest,
+		.arch = j.arch,
+		.package = j.package,
+		.version = j.version,
+		.priority = j.priority,
+		.uid = p->uid,
+		.max_attempts = d->cfg.max_attempts,
+		.files_json = files,
+		.source_date_epoch = j.source_date_epoch,
+		.skip_tests = j.skip_tests,
+		.rebuild_of = id,
+	};
+	if (bd_db_job_submit(d->db, &nj, &nid, &attached, &err) < 0) {
+		reply_db_error(d, req, &err);
+		goto out;
+	}
+	bd_info(&d->log, "job=%lld rebuild check of job=%lld by uid=%u", (long long)nid,
+	        (long long)id, (unsigned)p->uid);
+	send_job(d, req, attached ? 200 : 201, nid, "job", attached);
+	bd_sched_kick(d);
+out:
+	free(recipe);
+	free(files);
+	bd_job_free(&j);
+}
+
 static void
 route_repo(struct bd_daemon *d, struct evhttp_request *req, const struct evkeyvalq *q)
 {
@@ -646,6 +713,10 @@ handle(struct evhttp_request *req, void *arg)
 			if (!post)
 				goto bad_method;
 			route_retry(d, req, &p, id);
+		} else if (strcmp(parts[3], "rebuild-check") == 0) {
+			if (!post)
+				goto bad_method;
+			route_rebuild_check(d, req, &p, id);
 		} else {
 			goto not_found;
 		}

@@ -55,7 +55,8 @@ struct bd_slot {
 	time_t kill_at;  /* SIGKILL escalation after SIGTERM, 0 = none */
 	bool cancel;     /* cancel requested */
 	bool timed_out;
-	bool shutdown; /* killed by a graceful stop: requeue */
+	bool shutdown;      /* killed by a graceful stop: requeue */
+	int64_t rebuild_of; /* a rebuild check: compare instead of publishing */
 	char step_name[128];
 };
 

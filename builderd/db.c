@@ -97,6 +97,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX artifacts_job ON artifacts(job_id);"
 	"CREATE INDEX artifacts_pub ON artifacts(arch, name, version)"
 	" WHERE published_at IS NOT NULL;",
+	/* 2: rebuild checks (a job that rebuilds a published job and compares) */
+	"ALTER TABLE jobs ADD COLUMN rebuild_of INTEGER REFERENCES jobs(id);",
 };
 
 static int
@@ -322,7 +324,7 @@ bd_db_job_submit(struct bd_db *db, const struct bd_db_new_job *nj, int64_t *id, 
 	static const char ins[] =
 	    "INSERT INTO jobs(state, priority, submitter_uid, recipe, recipe_name, recipe_digest,"
 	    " files, arch, package, version, max_attempts, created_at, source_date_epoch,"
-	    " skip_tests, retry_of) VALUES('queued',?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	    " skip_tests, retry_of, rebuild_of) VALUES('queued',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *st;
 	char msg[128];
 	int r;
@@ -374,6 +376,10 @@ bd_db_job_submit(struct bd_db *db, const struct bd_db_new_job *nj, int64_t *id, 
 		sqlite3_bind_int64(st, 14, nj->retry_of);
 	else
 		sqlite3_bind_null(st, 14);
+	if (nj->rebuild_of)
+		sqlite3_bind_int64(st, 15, nj->rebuild_of);
+	else
+		sqlite3_bind_null(st, 15);
 	if (step_done(db, st, "insert job", err) < 0)
 		goto fail;
 	*id = sqlite3_last_insert_rowid(db->h);
@@ -394,7 +400,7 @@ fail:
 	"id, state, priority, submitter_uid, recipe_name, recipe_digest, arch, package, version," \
 	" attempts, max_attempts, created_at, started_at, finished_at, step_index, step_total,"   \
 	" step_name, error, failed_step, retry_of, source_date_epoch, skip_tests, wall_ms,"       \
-	" cpu_ms, peak_memory"
+	" cpu_ms, peak_memory, rebuild_of"
 
 static void
 row_to_job(sqlite3_stmt *st, struct bd_job *j)
@@ -425,6 +431,7 @@ row_to_job(sqlite3_stmt *st, struct bd_job *j)
 	j->wall_ms = sqlite3_column_int64(st, 22);
 	j->cpu_ms = sqlite3_column_int64(st, 23);
 	j->peak_memory = sqlite3_column_int64(st, 24);
+	j->rebuild_of = sqlite3_column_int64(st, 25);
 }
 
 static int

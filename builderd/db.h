@@ -38,6 +38,7 @@ struct bd_db_new_job {
 	int64_t source_date_epoch;
 	bool skip_tests;
 	int64_t retry_of;
+	int64_t rebuild_of; /* a rebuild check of this published job */
 };
 
 /* Queue a job, unless a queued or running job has the same digest and

@@ -409,6 +409,58 @@ publish_result(struct bd_daemon *d, int64_t job, const struct bd_json *res, stru
 	return bd_publish_job(d, job, err);
 }
 
+/* A rebuild check: compare the runner's packages with those the original
+ * job published.  0 when every package is identical. */
+static int
+compare_rebuild(struct bd_daemon *d, int64_t job, int64_t orig, const struct bd_json *res,
+                struct bd_err *err)
+{
+	const struct bd_json *arts = bd_json_get(res, "artifacts");
+	struct bd_db_artifact *v = NULL;
+	size_t n = 0, same = 0;
+	int r = bd_db_staged(d->db, orig, &v, &n, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < bd_json_array_size(arts); i++) {
+		const struct bd_json *a = bd_json_array_get(arts, i);
+		const char *file = bd_json_str(bd_json_get(a, "file"));
+		const char *ck = bd_json_str(bd_json_get(a, "checksum"));
+		const struct bd_db_artifact *o = NULL;
+		for (size_t k = 0; k < n && !o; k++)
+			if (file && strcmp(v[k].file, file) == 0)
+				o = &v[k];
+		if (!o) {
+			bd_logs_append(d, job, "    %s: not built by job %lld", file ? file : "?",
+			               (long long)orig);
+			r = bd_err_setx(err, EBADMSG,
+			                "not reproducible: %s was not built by job %lld",
+			                file ? file : "?", (long long)orig);
+		} else if (!ck || strcmp(ck, o->checksum) != 0) {
+			bd_logs_append(d, job, "    %s: DIFFERS (%s, published %s)", file,
+			               ck ? ck : "?", o->checksum);
+			if (r == 0)
+				r = bd_err_setx(
+				    err, EBADMSG,
+				    "not reproducible: %s differs from job %lld (%s, published %s)",
+				    file, (long long)orig, ck ? ck : "?", o->checksum);
+		} else {
+			bd_logs_append(d, job, "    %s: identical (%s)", file, ck);
+			same++;
+		}
+	}
+	if (r == 0 && same != n)
+		r = bd_err_setx(err, EBADMSG,
+		                "not reproducible: job %lld published %zu packages, the "
+		                "rebuild made %zu",
+		                (long long)orig, n, same);
+	if (r == 0)
+		bd_logs_append(d, job, "*** reproducible: all %zu packages identical to job %lld",
+		               same, (long long)orig);
+	bd_db_artifacts_free(v, n);
+	return r;
+}
+
 static void
 finish_job(struct bd_daemon *d, struct bd_slot *s, int status)
 {
@@ -445,6 +497,14 @@ finish_job(struct bd_daemon *d, struct bd_slot *s, int status)
 		snprintf(why, sizeof(why), "timed out after %llu seconds (job_timeout)",
 		         (unsigned long long)d->cfg.job_timeout);
 		failed_step = s->step_name[0] ? s->step_name : NULL;
+	} else if (code == 0 && res && s->rebuild_of) {
+		bd_logs_append(d, job, "==> compare with job %lld", (long long)s->rebuild_of);
+		if (compare_rebuild(d, job, s->rebuild_of, res, &err) == 0) {
+			final = BD_JOB_SUCCEEDED;
+		} else {
+			snprintf(why, sizeof(why), "%s", err.msg);
+			failed_step = "compare";
+		}
 	} else if (code == 0 && res) {
 		bd_logs_append(d, job, "==> publish");
 		if (publish_result(d, job, res, &err) == 0) {
@@ -600,6 +660,7 @@ spawn_runner(struct bd_daemon *d, struct bd_slot *s, const struct bd_job *j, str
 	s->owner = d;
 	s->busy = true;
 	s->job = j->id;
+	s->rebuild_of = j->rebuild_of;
 	s->pid = pid;
 	s->status_fd = pipefd[0];
 	fcntl(s->status_fd, F_SETFL, O_NONBLOCK);

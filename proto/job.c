@@ -99,6 +99,7 @@ bd_job_to_json(const struct bd_job *j, bool with_events)
 	bd_json_set_str(o, "error", j->error);
 	bd_json_set_str(o, "failed_step", j->failed_step);
 	set_time(o, "retry_of", j->retry_of);
+	set_time(o, "rebuild_of", j->rebuild_of);
 	set_time(o, "source_date_epoch", j->source_date_epoch);
 	bd_json_set_bool(o, "skip_tests", j->skip_tests);
 	bd_json_set_int(o, "log_size", j->log_size);
@@ -187,6 +188,7 @@ bd_job_from_json(const struct bd_json *o, struct bd_job *j, struct bd_err *err)
 	j->error = get_str(o, "error");
 	j->failed_step = get_str(o, "failed_step");
 	j->retry_of = get_int(o, "retry_of");
+	j->rebuild_of = get_int(o, "rebuild_of");
 	j->source_date_epoch = get_int(o, "source_date_epoch");
 	j->skip_tests = bd_json_bool_value(bd_json_get(o, "skip_tests"));
 	j->log_size = get_int(o, "log_size");

@@ -49,7 +49,8 @@ struct bd_job {
 	int step_index, step_total;                  /* step_total 0 = no step */
 	char *step_name;
 	char *error, *failed_step;
-	int64_t retry_of; /* 0 = null */
+	int64_t retry_of;   /* 0 = null */
+	int64_t rebuild_of; /* a rebuild check of this job; 0 = null */
 	int64_t source_date_epoch;
 	bool skip_tests;
 	int64_t log_size;

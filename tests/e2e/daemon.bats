@@ -381,3 +381,24 @@ for i in $(seq 1 3000); do echo "second burst $i"; done >&2')
 	rm -rf "$first_d"
 	[ -n "$id" ]
 }
+
+@test "rebuild-check: a reproducible build is identical, a non-reproducible one is caught" {
+	start_daemon --workers 1
+	id=$("$BCTL" submit --wait "$TOP/recipes/hello-shell.yaml")
+	run "$BCTL" rebuild-check "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"job $id is reproducible"* ]]
+	# a build that embeds something random cannot be reproduced
+	r=$(recipe clocky 'cat /proc/sys/kernel/random/uuid > stamp')
+	sed -i 's|      echo clocky > |      cat stamp > |' "$r"
+	cid=$("$BCTL" submit --wait "$r")
+	run "$BCTL" rebuild-check "$cid"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"not reproducible: clocky-1.0.0-r0.apk differs from job $cid"* ]]
+	# nothing was published by the checks
+	[ "$(ls "$D/state/repo/$(uname -m)"/*.apk | wc -l)" -eq 3 ]
+	run "$BCTL" rebuild-check 999
+	[ "$status" -eq 1 ]
+}
