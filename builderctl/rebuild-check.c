@@ -5,12 +5,12 @@
 #include "builderctl/client.h"
 
 static const char usage[] =
-	"Usage: builderctl rebuild-check [--socket PATH] [--json] JOB\n"
-	"\n"
-	"Rebuild the published job JOB from the same recipe, side files, arch and\n"
-	"SOURCE_DATE_EPOCH, without publishing, and compare every package with the\n"
-	"published one. Prints the verdict; exit 0 only if every package is\n"
-	"byte-identical (same C: checksum, same datahash).\n";
+    "Usage: builderctl rebuild-check [--socket PATH] [--json] JOB\n"
+    "\n"
+    "Rebuild the published job JOB from the same recipe, side files, arch and\n"
+    "SOURCE_DATE_EPOCH, without publishing, and compare every package with the\n"
+    "published one. Prints the verdict; exit 0 only if every package is\n"
+    "byte-identical (same C: checksum, same datahash).\n";
 
 static int
 run(int argc, char **argv)
@@ -59,5 +59,5 @@ out:
 	return r;
 }
 
-BCTL_VERB(rebuild_check, "rebuild-check", "rebuild a published job and compare its packages",
-	  usage, run)
+BCTL_VERB(rebuild_check, "rebuild-check", "rebuild a published job and compare its packages", usage,
+          run)

@@ -37,6 +37,7 @@
 #include "apk/depscan.h"
 #include "apk/extract.h"
 #include "apk/pack.h"
+#include "apk/sbom.h"
 #include "common/cleanup.h"
 #include "proto/http.h"
 #include "proto/json.h"
@@ -1073,6 +1074,95 @@ run_tests(struct runner *r, const struct bd_json *artifacts)
 	return 0;
 }
 
+/* Write each package's SPDX document into its output tree, before the
+ * dependency scan and packing (recipe-format.md 6.4). */
+static int
+write_sboms(struct runner *r, const char *recipe, size_t recipe_len, struct bd_err *err)
+{
+	struct bd_sbom_source *src = bd_xcalloc(r->plan->n_steps + 1, sizeof(*src));
+	size_t ns = 0;
+	unsigned char d[BD_HASH_MAX];
+	char recipe_hex[65], layer_hex[65] = "";
+	const char *lname = strrchr(r->rootfs, '/');
+	int rc = 0;
+
+	bd_hash_buf(BD_HASH_SHA256, recipe, recipe_len, d);
+	bd_hex(d, 32, recipe_hex);
+	lname = lname ? lname + 1 : r->rootfs;
+	if (strlen(lname) == 64 && strspn(lname, "0123456789abcdef") == 64)
+		snprintf(layer_hex, sizeof(layer_hex), "%s", lname);
+	for (size_t i = 0; i < r->plan->n_steps; i++) {
+		const struct bd_plan_step *st = &r->plan->steps[i];
+		if (st->kind == BD_PLAN_FETCH) {
+			src[ns++] = (struct bd_sbom_source){
+				.kind = "fetch",
+				.uri = st->fetch->uri,
+				.sha256 = st->fetch->sha256,
+				.sha512 = st->fetch->sha512,
+				.name = st->fetch->purl_name,
+				.version = st->fetch->purl_version,
+			};
+		} else if (st->kind == BD_PLAN_GIT) {
+			const char *commit = st->git->expected_commit;
+			if (!commit && r->git_commit[0] &&
+			    strcmp(r->git_repo, st->git->repository) == 0)
+				commit = r->git_commit;
+			src[ns++] = (struct bd_sbom_source){
+				.kind = "git",
+				.uri = st->git->repository,
+				.commit = commit,
+				.name = r->plan->pkg.name,
+				.version = st->git->tag ? st->git->tag : commit,
+			};
+		}
+	}
+	struct bd_sbom_envpkg env = {
+		.name = "base-layer",
+		.version = lname,
+		.checksum = layer_hex[0] ? layer_hex : NULL,
+	};
+	for (size_t i = 0; i <= r->plan->n_subpkgs && rc == 0; i++) {
+		const struct bd_plan_package *p = i ? &r->plan->subpkgs[i - 1] : &r->plan->pkg;
+		struct bd_sbom_input in = {
+			.namespace_ = "builderd",
+			.name = p->name,
+			.version = p->full_version,
+			.arch = r->plan->arch,
+			.license = p->license,
+			.description = p->description,
+			.url = p->url,
+			.origin = r->plan->pkg.name,
+			.recipe_name = spec_str(r, "recipe_name"),
+			.recipe_sha256 = recipe_hex,
+			.source_date_epoch = r->sde,
+			.sources = src,
+			.nsources = ns,
+			.env = &env,
+			.nenv = 1,
+		};
+		struct bd_buf doc = { 0 };
+		_cleanup_free_ char *rel = bd_sbom_path(p->name, p->full_version);
+		_cleanup_free_ char *path =
+		    bd_xasprintf("%s/melange-out/%s/%s", r->ws, p->name, rel);
+		_cleanup_free_ char *top = bd_xasprintf("%s/melange-out/%s/var", r->ws, p->name);
+		char *slash = strrchr(path, '/');
+		rc = bd_sbom_spdx(&in, &doc, err);
+		if (rc == 0) {
+			*slash = '\0';
+			rc = bd_mkdir_p(path, 0755, err);
+			*slash = '/';
+		}
+		if (rc == 0)
+			rc = bd_write_file_atomic(path, doc.data, doc.len, 0644, err);
+		/* everything in an output tree belongs to the build user */
+		if (rc == 0)
+			rc = chown_build(r, top, err);
+		bd_buf_free(&doc);
+	}
+	free(src);
+	return rc;
+}
+
 /* ------------------------------------------------------------ main */
 
 static int
@@ -1246,6 +1336,11 @@ bd_runner_main(const char *dir)
 		goto done;
 	}
 	artifacts = bd_json_array();
+	if (write_sboms(&r, recipe.data, recipe.len, &err) < 0) {
+		step_error(&r, "sbom", "%s", err.msg);
+		logline("!!! %s", r.error);
+		goto done;
+	}
 	/* automatic dependencies and provides, over every package of the build
 	 * at once so that siblings satisfy each other (recipe-format.md 6.3) */
 	size_t npk = r.plan->n_subpkgs + 1;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "recipe/internal.h"
-#include "recipe/json.h"
+#include "common/jsonw.h"
 
 static void
 j_strv(struct bd_jw *j, const char *key, const struct bd_plan_strv *v)

@@ -67,6 +67,34 @@ daemon_pubkey_dir() {
 	mkdir "$D/x"
 	tar -xzf "$repo/hello-c-1.0-r0.apk" -C "$D/x" 2>/dev/null
 	[ "$("$D/x/usr/bin/hello")" = "hello from C, built by builderd" ]
+	# the SBOM: SPDX 2.3, the package, the recipe, the verified source, the base layer
+	python3 - "$D/x/var/lib/db/sbom/hello-c-1.0-r0.spdx.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["spdxVersion"] == "SPDX-2.3" and d["dataLicense"] == "CC0-1.0", d
+assert d["SPDXID"] == "SPDXRef-DOCUMENT" and d["name"] == "apk-hello-c-1.0-r0"
+for k in ("documentNamespace", "creationInfo", "packages", "relationships", "documentDescribes"):
+    assert k in d, k
+assert d["creationInfo"]["created"].endswith("Z")
+pk = {p["SPDXID"]: p for p in d["packages"]}
+main = pk["SPDXRef-Package-hello-c"]
+assert main["versionInfo"] == "1.0-r0" and main["licenseDeclared"] == "MIT"
+assert main["externalRefs"][0]["referenceLocator"].startswith("pkg:apk/builderd/hello-c@1.0-r0?arch=")
+for p in d["packages"]:
+    for k in ("SPDXID", "name", "downloadLocation", "filesAnalyzed"):
+        assert k in p, (k, p)
+src = [p for p in d["packages"] if p.get("primaryPackagePurpose") == "SOURCE"]
+assert len(src) == 1, src
+assert src[0]["downloadLocation"] == "file:///var/tmp/builderd-examples/hello-c-1.0.tar.gz"
+assert {"algorithm": "SHA256", "checksumValue": "8fe5c46e71dcf5352e452ca7609fb246161d8c5c51a020f7c23fdad77580bc7c"} in src[0]["checksums"]
+rel = {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"]) for r in d["relationships"]}
+assert ("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Package-hello-c") in rel
+assert ("SPDXRef-Package-hello-c", "DESCRIBED_BY", "SPDXRef-Recipe") in rel
+assert ("SPDXRef-Package-hello-c", "GENERATED_FROM", src[0]["SPDXID"]) in rel
+assert any(t == "BUILD_DEPENDENCY_OF" for _, t, _ in rel)
+ids = {p["SPDXID"] for p in d["packages"]} | {"SPDXRef-DOCUMENT"}
+assert all(a in ids and b in ids for a, _, b in rel), "dangling relationship"
+PY
 	# automatic dependencies and provides from the ELF binary built in the sandbox
 	run "$BCTL" inspect "$repo/hello-c-1.0-r0.apk"
 	[[ $output == *"depend       so:libc.so.6"* ]]

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* json: a small streaming JSON writer for the plan rendering.
+/* jsonw: a small streaming JSON writer, for modules that only emit JSON
+ * (recipe/'s plan rendering, apk/'s SBOM).
  *
- * jansson belongs to proto/ (one library per module), and the plan only
- * needs output, so recipe/ has this writer instead: objects, arrays,
- * strings, integers and booleans, pretty-printed with two-space indents.
- * Strings are escaped per RFC 8259; bytes that are not valid UTF-8 become
- * U+FFFD, so the output is always valid JSON.  Internal to recipe/. */
+ * jansson belongs to proto/ (one library per module), and these outputs
+ * need no parsing, so they share this writer: objects, arrays, strings,
+ * integers and booleans, pretty-printed with two-space indents.  Strings
+ * are escaped per RFC 8259; bytes that are not valid UTF-8 become U+FFFD,
+ * so the output is always valid JSON. */
 #pragma once
 
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* json: streaming JSON writer (see json.h). */
-#include "recipe/json.h"
+#include "common/jsonw.h"
 
 #include <inttypes.h>
 #include <stdio.h>
