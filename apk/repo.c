@@ -400,6 +400,8 @@ load_remote(struct bd_apk_repos *rs, struct bd_apk_repo *r, struct bd_err *err)
 	struct stat st;
 	struct bd_err cerr = { 0 };
 
+	if (!rs->fetch && !rs->offline)
+		return do_fetch(rs, r->index_url, -1, err);
 	dfd = open_cache(rs, err);
 	if (dfd < 0)
 		return bd_err_prefix(err, "remote index %s: ", r->index_url);
@@ -459,6 +461,7 @@ bd_apk_repos_load(struct bd_apk_repos *rs, struct bd_err *err)
 			return -err->code;
 		}
 	}
+	bd_apk_db_prepare(db);
 	bd_apk_db_free(rs->db);
 	rs->db = db;
 	return 0;

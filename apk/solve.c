@@ -535,6 +535,13 @@ finalize(struct bd_apk_db *db)
 	db->dirty = false;
 }
 
+void
+bd_apk_db_prepare(struct bd_apk_db *db)
+{
+	if (db->dirty)
+		finalize(db);
+}
+
 /* ------------------------------------------------------------ solver */
 
 enum why {

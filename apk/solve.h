@@ -60,6 +60,10 @@ void bd_apk_db_free(struct bd_apk_db *db);
 int bd_apk_db_add_index(struct bd_apk_db *db, const struct bd_apk_index *idx, const char *repo_name,
                         const char *tag, struct bd_err *err) __attribute__((warn_unused_result));
 
+/* Build the lookup maps now (bd_apk_solve() does it on first use when
+ * indexes were added since): part of loading, not of resolving. */
+void bd_apk_db_prepare(struct bd_apk_db *db);
+
 size_t bd_apk_db_npackages(const struct bd_apk_db *db);
 /* Distinct names: packages, provides and dependency targets. */
 size_t bd_apk_db_nnames(const struct bd_apk_db *db);
