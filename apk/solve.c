@@ -790,6 +790,8 @@ viable(const struct solver *S, uint32_t pkg, uint32_t name, const char *pver, co
 	 * required anyway */
 	if (d && !pver && p->priority == 0 && db->names[name].nprov > 1 &&
 	    !has_requirers(S, p->name)) {
+		/* refused for lack of a requirer: any choice may matter */
+		*lvl = S->ncp;
 		if (why)
 			bd_buf_printf(why,
 			              "it provides %s only as a virtual name, without a "
@@ -818,7 +820,8 @@ viable(const struct solver *S, uint32_t pkg, uint32_t name, const char *pver, co
 			prefmask = 1u << cs->dep->tag;
 	}
 	if (!(p->tags & allowed)) {
-		/* absent a pinning requirer: not caused by any choice */
+		/* refused for lack of a pinning requirer: any choice may matter */
+		*lvl = S->ncp;
 		if (why) {
 			const char *tag = "";
 			bd_buf_puts(why, "it is only in repositories tagged");
@@ -1100,9 +1103,10 @@ take(struct solver *S, struct cp *cp, uint32_t level)
 		select_pkg(S, c->pkg, level, c->pin, WHY_WORLD, 0, cp->item.dep);
 }
 
-/* A conflict whose causes are at decision levels @L (the highest) and @L2
- * (the highest of the others): jump back to choice point L and try its
- * next alternative.  Returns 0 to go on, -1 when no choice can help. */
+/* A conflict whose causes are at decision level @L at most, and also at
+ * @L2 (< L) at most once choice L is set aside: jump back to choice point
+ * L and try its next alternative.  Returns 0 to go on, -1 when no choice
+ * can help. */
 static int
 backjump(struct solver *S, uint32_t L, uint32_t L2)
 {
@@ -1135,28 +1139,26 @@ backjump(struct solver *S, uint32_t L, uint32_t L2)
 			return 0;
 		}
 		/* exhausted: the failure now depends on what this choice
-		 * depended on and on what its alternatives ran into; the
-		 * lower causes are not known exactly, so stay conservative */
+		 * depended on and on what its alternatives ran into */
 		L = cp->acc > cp->base ? cp->acc : cp->base;
 		L2 = L ? L - 1 : 0;
 		S->ncp = k;
 	}
 }
 
+/* A conflict caused by packages at decision levels @lv.  A level is the
+ * highest choice a package depends on; the lower ones it depends on too
+ * are not recorded, so below the highest culprit every level counts
+ * (sound; the gain is in skipping the choices above it, and in failing
+ * at once when no choice is involved at all). */
 static int
 fail(struct solver *S, const uint32_t *lv, size_t n)
 {
-	uint32_t L = 0, L2 = 0;
+	uint32_t L = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (lv[i] > L) {
-			L2 = L;
-			L = lv[i];
-		} else if (lv[i] < L && lv[i] > L2) {
-			L2 = lv[i];
-		}
-	}
-	return backjump(S, L, L2);
+	for (size_t i = 0; i < n; i++)
+		L = lv[i] > L ? lv[i] : L;
+	return backjump(S, L, L ? L - 1 : 0);
 }
 
 struct db_ctx {

@@ -437,6 +437,204 @@ backtrack_budget(void **state)
 	bd_buf_free(&text);
 }
 
+/* Small random repositories (versioned provides, conflicts, version
+ * ranges; no bare provides, tags or install_if, whose extra rules a plain
+ * subset search does not model): the solver must find a solution exactly
+ * when one exists among all subsets of packages.  This checks that
+ * backjumping never skips a choice that matters. */
+static uint64_t rng_state;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned)(rng_state % n);
+}
+
+struct rpkg {
+	int name, ver;
+	int ndep, dname[3], dop[3], dver[3]; /* op: 0 any, 1 >=, 2 <, 3 conflict, 4 conflict < */
+	int prov, pver;                      /* -1: none */
+};
+
+static bool
+r_holds(const struct rpkg *p, int name, int *ver)
+{
+	if (p->name == name) {
+		*ver = p->ver;
+		return true;
+	}
+	if (p->prov == name) {
+		*ver = p->pver;
+		return true;
+	}
+	return false;
+}
+
+/* does package @p meet dependency (name, op, ver), conflicts read as positive */
+static bool
+r_meets(const struct rpkg *p, int name, int op, int ver)
+{
+	int v;
+
+	if (!r_holds(p, name, &v))
+		return false;
+	switch (op) {
+	case 1:
+		return v >= ver;
+	case 2:
+	case 4:
+		return v < ver;
+	default:
+		return true;
+	}
+}
+
+static bool
+r_consistent(const struct rpkg *pk, int n, unsigned set, const int *wn, const int *wo,
+             const int *wv, int nw)
+{
+	for (int i = 0; i < n; i++) {
+		if (!(set & (1u << i)))
+			continue;
+		for (int j = i + 1; j < n; j++) {
+			if (!(set & (1u << j)))
+				continue;
+			for (int nm = 0; nm < 4; nm++) {
+				int a, b;
+				if (r_holds(&pk[i], nm, &a) && r_holds(&pk[j], nm, &b))
+					return false; /* every provide here is versioned */
+			}
+		}
+		for (int k = 0; k < pk[i].ndep; k++) {
+			bool met = false, clash = false;
+			for (int j = 0; j < n; j++)
+				if ((set & (1u << j)) &&
+				    r_meets(&pk[j], pk[i].dname[k], pk[i].dop[k], pk[i].dver[k])) {
+					met = true;
+					clash |= j != i;
+				}
+			if (pk[i].dop[k] >= 3 ? clash : !met)
+				return false;
+		}
+	}
+	for (int k = 0; k < nw; k++) {
+		bool met = false;
+		for (int j = 0; j < n; j++)
+			if ((set & (1u << j)) && r_meets(&pk[j], wn[k], wo[k], wv[k]))
+				met = true;
+		if (wo[k] >= 3 ? met : !met)
+			return false;
+	}
+	return true;
+}
+
+static void
+put_rdep(struct bd_buf *b, int name, int op, int ver)
+{
+	static const char *const ops[] = { "", ">=", "<", "", "<" };
+
+	bd_buf_printf(b, "%sn%d", op >= 3 ? "!" : "", name);
+	if (op == 1 || op == 2 || op == 4)
+		bd_buf_printf(b, "%s%d", ops[op], ver);
+}
+
+static void
+random_instances(void **state)
+{
+	unsigned agree_sat = 0, agree_unsat = 0, max_bt = 0;
+
+	(void)state;
+	rng_state = 0x9e3779b97f4a7c15ull;
+	for (int iter = 0; iter < 3000; iter++) {
+		struct rpkg pk[10];
+		int n = 0, nw = 1 + (int)rnd(2), wn[2], wo[2], wv[2];
+		struct bd_buf text = { 0 }, wb = { 0 };
+		struct bd_apk_index idx = { 0 };
+		struct bd_apk_db *db = bd_apk_db_new();
+		struct bd_apk_solution sol;
+		struct bd_err err = { 0 };
+		bool exists_sol = false;
+		int target = 3 + (int)rnd(8);
+
+		while (n < target) {
+			struct rpkg p = { .name = (int)rnd(4), .ver = 1 + (int)rnd(3), .prov = -1 };
+			bool dup = false;
+			for (int i = 0; i < n; i++)
+				dup |= pk[i].name == p.name && pk[i].ver == p.ver;
+			if (dup)
+				continue;
+			p.ndep = (int)rnd(3);
+			for (int k = 0; k < p.ndep; k++) {
+				p.dname[k] = (int)rnd(4);
+				p.dop[k] = (int)rnd(5);
+				p.dver[k] = 1 + (int)rnd(3);
+			}
+			if (rnd(4) == 0) {
+				p.prov = (int)rnd(4);
+				p.pver = 1 + (int)rnd(3);
+				if (p.prov == p.name)
+					p.prov = -1;
+			}
+			pk[n++] = p;
+		}
+		for (int i = 0; i < n; i++) {
+			bd_buf_printf(&text, "C:Q1r%d\nP:n%d\nV:%d\n", i, pk[i].name, pk[i].ver);
+			if (pk[i].ndep) {
+				bd_buf_puts(&text, "D:");
+				for (int k = 0; k < pk[i].ndep; k++) {
+					if (k)
+						bd_buf_putc(&text, ' ');
+					put_rdep(&text, pk[i].dname[k], pk[i].dop[k],
+					         pk[i].dver[k]);
+				}
+				bd_buf_putc(&text, '\n');
+			}
+			if (pk[i].prov >= 0)
+				bd_buf_printf(&text, "p:n%d=%d\n", pk[i].prov, pk[i].pver);
+			bd_buf_putc(&text, '\n');
+		}
+		for (int k = 0; k < nw; k++) {
+			wn[k] = (int)rnd(4);
+			wo[k] = (int)rnd(5);
+			wv[k] = 1 + (int)rnd(3);
+			if (k)
+				bd_buf_putc(&wb, ' ');
+			put_rdep(&wb, wn[k], wo[k], wv[k]);
+		}
+		for (unsigned set = 0; set < (1u << n) && !exists_sol; set++)
+			exists_sol = r_consistent(pk, n, set, wn, wo, wv, nw);
+
+		assert_int_equal(bd_apk_index_parse(text.data, text.len, "rnd", &idx, &err), 0);
+		assert_int_equal(bd_apk_db_add_index(db, &idx, "rnd", NULL, &err), 0);
+		const char *w[] = { wb.data };
+		int r = bd_apk_solve(db, w, 1, NULL, &sol, &err);
+		if ((r == 0) != exists_sol) {
+			printf("# world: %s\n# %s", wb.data, text.data);
+			fail_msg("solver says %s, a subset search says %s (%s)",
+			         r == 0 ? "solvable" : "unsolvable",
+			         exists_sol ? "solvable" : "not", r == 0 ? "" : err.msg);
+		}
+		if (r == 0) {
+			assert_int_equal(check_closure(&sol), 0);
+			agree_sat++;
+		} else {
+			agree_unsat++;
+		}
+		if (sol.backtracks > max_bt)
+			max_bt = sol.backtracks;
+		bd_apk_solution_free(&sol);
+		bd_apk_db_free(db);
+		bd_apk_index_free(&idx);
+		bd_buf_free(&text);
+		bd_buf_free(&wb);
+	}
+	printf("# %u solvable, %u unsolvable, agreed; at most %u backtracks\n", agree_sat,
+	       agree_unsat, max_bt);
+}
+
 /* ------------------------------------------------ real indexes */
 
 struct alpine {
@@ -727,10 +925,11 @@ int
 main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(edges_and_reasons),    cmocka_unit_test(add_index_rolls_back),
-		cmocka_unit_test(backtrack_budget),     cmocka_unit_test(alpine_build_base),
-		cmocka_unit_test(alpine_other_worlds),  cmocka_unit_test(alpine_errors),
-		cmocka_unit_test(alpine_every_package), cmocka_unit_test(melange_virtual),
+		cmocka_unit_test(edges_and_reasons), cmocka_unit_test(add_index_rolls_back),
+		cmocka_unit_test(backtrack_budget),  cmocka_unit_test(random_instances),
+		cmocka_unit_test(alpine_build_base), cmocka_unit_test(alpine_other_worlds),
+		cmocka_unit_test(alpine_errors),     cmocka_unit_test(alpine_every_package),
+		cmocka_unit_test(melange_virtual),
 	};
 	char dir[4096];
 	struct bd_strv cases = { 0 };
