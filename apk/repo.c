@@ -9,6 +9,7 @@
  * truncated by a crash costs a re-download, never trust. */
 #include "apk/repo.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -269,6 +270,32 @@ tmp_commit(int dirfd, int fd, const char *tmp, const char *name, struct bd_err *
 	return 0;
 }
 
+/* Remove temporary files a crashed run left behind (older than a day, so
+ * a concurrent download's file is never touched).  Best effort. */
+static void
+sweep_tmp(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	time_t now = time(NULL);
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		if (strncmp(de->d_name, ".tmp.", 5) != 0 ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) && now - st.st_mtime > 86400)
+			(void)unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
 static int
 open_cache(struct bd_apk_repos *rs, struct bd_err *err)
 {
@@ -281,6 +308,10 @@ open_cache(struct bd_apk_repos *rs, struct bd_err *err)
 	fd = open(rs->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return bd_err_set(err, errno, "open cache directory %s", rs->cache_dir);
+	if (!rs->swept) {
+		sweep_tmp(fd);
+		rs->swept = true;
+	}
 	return fd;
 }
 

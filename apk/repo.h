@@ -73,6 +73,7 @@ struct bd_apk_repos {
 	unsigned index_max_age;
 	bool offline;
 	struct bd_apk_db *db; /* after bd_apk_repos_load() */
+	bool swept;           /* stale temporary files removed from the cache */
 };
 
 /* The architecture this program was built for ("x86_64", "aarch64", ...). */

@@ -363,9 +363,15 @@ download_verifies_and_caches(void **state)
 	snprintf(cached, sizeof(cached), "%s/cache/%s", fx->dir, name);
 	snprintf(src, sizeof(src), "%s/x86_64/replayout-1.0.0-r0.apk", copy);
 
+	/* leftovers of a crashed run are swept, a fresh temporary file is not */
+	run("mkdir -p '%s/cache' && touch -d '2 days ago' '%s/cache/.tmp.1.2.3' && "
+	    "touch '%s/cache/.tmp.4.5.6'",
+	    fx->dir, fx->dir, fx->dir);
 	if (bd_apk_repos_fetch_package(&rs, p, &path, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_string_equal(path, cached);
+	assert_false(exists("%s/cache/.tmp.1.2.3", fx->dir));
+	assert_true(exists("%s/cache/.tmp.4.5.6", fx->dir));
 	free(path);
 	run("cmp -s '%s' '%s'", src, cached);
 
