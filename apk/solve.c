@@ -1,19 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* solve: package database and dependency solver (see solve.h).
+/* solve: the dependency solver (see solve.h; its database is apk/pkgdb.c).
  *
- * Database.  Every index entry becomes a package once (keyed by its C:, so
- * the same file in two repositories is one package with two repository
- * bits); every name (package names, provides, dependency targets) is
- * interned once into a hash table; dependency strings are parsed once into
- * (name id, operator, version) records that point into the index's own
- * strings.  Before the first solve the name -> providers and name ->
- * install_if watchers maps are built as flat arrays, and for each
- * dependency whether any provider could ever satisfy it.
- *
- * Solver.  State is per name (which package holds it, at what decision
- * level, the constraints recorded on it) and per package (selected, level,
- * allowed repository tags, why it was selected), all undone through a
- * trail.  The world's entries are recorded as constraints and queued.
+ * State is per name (which package holds it, at what decision level, the
+ * constraints recorded on it) and per package (selected, level, allowed
+ * repository tags, why it was selected), all undone through a trail.  The world's entries are recorded as constraints and queued.
  * A queued dependency that a selected package already satisfies costs
  * nothing; otherwise its candidates are the providers that match it and
  * are viable now: they clash with no selected name, violate no recorded
@@ -42,505 +32,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apk/pkgdb.h"
 #include "apk/pkginfo.h"
 #include "apk/version.h"
 #include "common/util.h"
 
-#define NIL UINT32_MAX
 #define DEFAULT_MAX_BACKTRACKS 10000
 #define CHAIN_MAX_HOPS 8
-
-/* ------------------------------------------------------------ database */
-
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	char data[];
-};
-
-struct sname {
-	const char *s;
-	uint32_t len, hash;
-	uint32_t prov_off, nprov;
-	uint32_t riif_off, nriif;
-};
-
-struct sdep {
-	uint32_t name;       /* NIL: a world entry naming nothing we know */
-	uint8_t op;          /* BD_APK_VER_* mask, 0 = any version */
-	uint8_t tag;         /* world entries: repository tag, 0 = none */
-	bool conflict;       /* "!name" */
-	bool csum;           /* "><Q1...": the package checksum */
-	bool sat;            /* some provider could satisfy it (precomputed) */
-	const char *version; /* NULL when op == 0 */
-	const char *text;    /* as written */
-};
-
-struct spkg {
-	const struct bd_apk_index_entry *e;
-	const char *version, *arch, *csum;
-	uint64_t repos; /* bit per repository holding this file */
-	uint32_t tags;  /* bit per tag of those repositories (bit 0: untagged) */
-	uint32_t name;
-	uint32_t dep_off, ndep, nprov, niif; /* deps, then provides, then install_if */
-	long priority;
-};
-
-struct sprov {
-	uint32_t pkg;
-	const char *version; /* NULL: a virtual (bare) provide */
-};
-
-struct bd_apk_db {
-	struct chunk *arena;
-	struct sname *names;
-	uint32_t nnames, names_cap;
-	uint32_t *ntab; /* name id + 1, open addressing */
-	uint32_t ntab_cap;
-	struct spkg *pkgs;
-	uint32_t npkgs, pkgs_cap;
-	uint32_t *ctab; /* package id + 1 by C: */
-	uint32_t ctab_cap;
-	struct sdep *deps;
-	uint32_t ndeps, deps_cap;
-	struct sprov *provs;
-	uint32_t *riif;
-	char *repo_names[BD_APK_MAX_REPOS];
-	uint8_t repo_tag[BD_APK_MAX_REPOS];
-	unsigned nrepos;
-	char *tags[BD_APK_MAX_TAGS + 1]; /* [0] is the untagged default */
-	unsigned ntags;
-	bool dirty;
-};
-
-static uint32_t
-hash_n(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-static const char *
-arena_strndup(struct chunk **head, const char *s, size_t n)
-{
-	struct chunk *c = *head;
-	char *p;
-
-	if (!c || c->cap - c->used < n + 1) {
-		size_t cap = n + 1 > 65536 ? n + 1 : 65536;
-		c = bd_xmalloc(sizeof(*c) + cap);
-		c->next = *head;
-		c->used = 0;
-		c->cap = cap;
-		*head = c;
-	}
-	p = c->data + c->used;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	c->used += n + 1;
-	return p;
-}
-
-static void *
-grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
-{
-	uint32_t c = *cap;
-
-	if (need <= c)
-		return p;
-	if (need > UINT32_MAX / 2 || (size_t)need * 2 > SIZE_MAX / elem)
-		bd_assert_fail(__FILE__, __LINE__, "solver table too large");
-	while (c < need)
-		c = c ? c * 2 : 16;
-	*cap = c;
-	return bd_xrealloc(p, (size_t)c * elem);
-}
-
-static uint32_t
-name_find(const struct bd_apk_db *db, const char *s, size_t n, uint32_t h)
-{
-	uint32_t mask = db->ntab_cap - 1;
-
-	if (!db->ntab_cap)
-		return NIL;
-	for (uint32_t i = h & mask;; i = (i + 1) & mask) {
-		uint32_t id = db->ntab[i];
-		const struct sname *nm;
-		if (!id)
-			return NIL;
-		nm = &db->names[id - 1];
-		if (nm->hash == h && nm->len == n && memcmp(nm->s, s, n) == 0)
-			return id - 1;
-	}
-}
-
-static void
-ntab_insert(uint32_t *tab, uint32_t cap, uint32_t h, uint32_t id)
-{
-	uint32_t i = h & (cap - 1);
-
-	while (tab[i])
-		i = (i + 1) & (cap - 1);
-	tab[i] = id + 1;
-}
-
-static uint32_t
-name_intern(struct bd_apk_db *db, const char *s, size_t n)
-{
-	uint32_t h = hash_n(s, n), id = name_find(db, s, n, h);
-	struct sname *nm;
-
-	if (id != NIL)
-		return id;
-	if ((db->nnames + 1) * 2 > db->ntab_cap) {
-		uint32_t cap = db->ntab_cap ? db->ntab_cap * 2 : 4096;
-		uint32_t *tab = bd_xcalloc(cap, sizeof(*tab));
-		for (uint32_t i = 0; i < db->nnames; i++)
-			ntab_insert(tab, cap, db->names[i].hash, i);
-		free(db->ntab);
-		db->ntab = tab;
-		db->ntab_cap = cap;
-	}
-	db->names = grow(db->names, &db->names_cap, db->nnames + 1, sizeof(*db->names));
-	id = db->nnames++;
-	nm = &db->names[id];
-	memset(nm, 0, sizeof(*nm));
-	nm->s = arena_strndup(&db->arena, s, n);
-	nm->len = (uint32_t)n;
-	nm->hash = h;
-	ntab_insert(db->ntab, db->ntab_cap, h, id);
-	return id;
-}
-
-static uint32_t
-csum_find(const struct bd_apk_db *db, const char *csum, uint32_t h)
-{
-	uint32_t mask = db->ctab_cap - 1;
-
-	if (!db->ctab_cap)
-		return NIL;
-	for (uint32_t i = h & mask;; i = (i + 1) & mask) {
-		uint32_t id = db->ctab[i];
-		if (!id)
-			return NIL;
-		if (strcmp(db->pkgs[id - 1].csum, csum) == 0)
-			return id - 1;
-	}
-}
-
-static void
-ctab_rebuild(struct bd_apk_db *db, uint32_t cap)
-{
-	free(db->ctab);
-	db->ctab = bd_xcalloc(cap, sizeof(*db->ctab));
-	db->ctab_cap = cap;
-	for (uint32_t i = 0; i < db->npkgs; i++) {
-		const char *c = db->pkgs[i].csum;
-		ntab_insert(db->ctab, cap, hash_n(c, strlen(c)), i);
-	}
-}
-
-struct bd_apk_db *
-bd_apk_db_new(void)
-{
-	struct bd_apk_db *db = bd_xcalloc(1, sizeof(*db));
-
-	db->tags[0] = bd_xstrdup("");
-	db->ntags = 1;
-	return db;
-}
-
-void
-bd_apk_db_free(struct bd_apk_db *db)
-{
-	if (!db)
-		return;
-	while (db->arena) {
-		struct chunk *c = db->arena;
-		db->arena = c->next;
-		free(c);
-	}
-	free(db->names);
-	free(db->ntab);
-	free(db->pkgs);
-	free(db->ctab);
-	free(db->deps);
-	free(db->provs);
-	free(db->riif);
-	for (unsigned i = 0; i < db->nrepos; i++)
-		free(db->repo_names[i]);
-	for (unsigned i = 0; i < db->ntags; i++)
-		free(db->tags[i]);
-	free(db);
-}
-
-/* Parse one dependency @text (NUL-terminated, owned by the caller and
- * outliving the record) into @out.  World entries (@world) look names up
- * instead of interning them and may carry a repository tag. */
-static int
-parse_dep(struct bd_apk_db *db, const char *text, bool world, struct sdep *out, struct bd_err *err)
-{
-	struct bd_apk_dep d;
-	size_t len = strlen(text), vl;
-
-	if (bd_apk_dep_parse(text, len, &d, err) < 0)
-		return -err->code;
-	memset(out, 0, sizeof(*out));
-	if (world)
-		out->name = name_find(db, d.name, strlen(d.name), hash_n(d.name, strlen(d.name)));
-	else
-		out->name = name_intern(db, d.name, strlen(d.name));
-	out->op = (uint8_t)d.op;
-	out->conflict = d.conflict;
-	out->text = text;
-	if (d.op) {
-		/* the version is the tail of the text: point into it */
-		vl = strlen(d.version);
-		out->version = text + len - vl;
-		out->csum = d.op == (BD_APK_VER_LESS | BD_APK_VER_GREATER) &&
-		            strncmp(d.version, "Q1", 2) == 0 && vl == 30;
-	}
-	if (world && d.tag[0]) {
-		unsigned t;
-		for (t = 1; t < db->ntags; t++)
-			if (strcmp(db->tags[t], d.tag) == 0)
-				break;
-		if (t == db->ntags)
-			return bd_err_setx(err, ENOENT, "%s: no repository is tagged @%s", text,
-			                   d.tag);
-		out->tag = (uint8_t)t;
-	}
-	return 0;
-}
-
-static int
-add_list(struct bd_apk_db *db, const struct bd_strv *sv, uint32_t *count, struct bd_err *err)
-{
-	for (size_t i = 0; i < sv->n; i++) {
-		db->deps = grow(db->deps, &db->deps_cap, db->ndeps + 1, sizeof(*db->deps));
-		if (parse_dep(db, sv->v[i], false, &db->deps[db->ndeps], err) < 0)
-			return -err->code;
-		db->ndeps++;
-		(*count)++;
-	}
-	return 0;
-}
-
-static int
-add_entry(struct bd_apk_db *db, const struct bd_apk_index_entry *e, unsigned repo, unsigned tag,
-          struct bd_err *err)
-{
-	const struct bd_apk_pkginfo *pi = &e->pi;
-	uint32_t h, id;
-	struct spkg *p;
-
-	if (!pi->name || !*pi->name || !pi->version || !*pi->version || !e->csum[0])
-		return bd_err_setx(err, EINVAL, "index entry without name, version or C:");
-	h = hash_n(e->csum, strlen(e->csum));
-	id = csum_find(db, e->csum, h);
-	if (id != NIL) {
-		p = &db->pkgs[id];
-		if (strcmp(db->names[p->name].s, pi->name) != 0 || strcmp(p->version, pi->version))
-			return bd_err_setx(err, EINVAL, "C:%s is claimed by %s-%s and by %s-%s",
-			                   e->csum, db->names[p->name].s, p->version, pi->name,
-			                   pi->version);
-		p->repos |= 1ull << repo;
-		p->tags |= 1u << tag;
-		return 0;
-	}
-	db->pkgs = grow(db->pkgs, &db->pkgs_cap, db->npkgs + 1, sizeof(*db->pkgs));
-	id = db->npkgs;
-	p = &db->pkgs[id];
-	memset(p, 0, sizeof(*p));
-	p->e = e;
-	p->name = name_intern(db, pi->name, strlen(pi->name));
-	p->version = pi->version;
-	p->arch = pi->arch;
-	p->csum = e->csum;
-	p->repos = 1ull << repo;
-	p->tags = 1u << tag;
-	p->priority = pi->has_provider_priority ? pi->provider_priority : 0;
-	p->dep_off = db->ndeps;
-	if (add_list(db, &pi->depends, &p->ndep, err) < 0 ||
-	    add_list(db, &pi->provides, &p->nprov, err) < 0 ||
-	    add_list(db, &pi->install_if, &p->niif, err) < 0)
-		return bd_err_prefix(err, "%s-%s: ", pi->name, pi->version);
-	db->npkgs++;
-	if ((db->npkgs + 1) * 2 > db->ctab_cap)
-		ctab_rebuild(db, db->ctab_cap ? db->ctab_cap * 2 : 4096);
-	else
-		ntab_insert(db->ctab, db->ctab_cap, h, id);
-	return 0;
-}
-
-int
-bd_apk_db_add_index(struct bd_apk_db *db, const struct bd_apk_index *idx, const char *repo_name,
-                    const char *tag, struct bd_err *err)
-{
-	uint32_t old_npkgs = db->npkgs, old_ndeps = db->ndeps;
-	unsigned repo, t = 0, old_ntags = db->ntags;
-
-	if (!repo_name)
-		repo_name = "";
-	if (db->nrepos >= BD_APK_MAX_REPOS)
-		return bd_err_setx(err, E2BIG, "%s: more than %d repositories", repo_name,
-		                   BD_APK_MAX_REPOS);
-	if (tag && *tag) {
-		for (t = 1; t < db->ntags; t++)
-			if (strcmp(db->tags[t], tag) == 0)
-				break;
-		if (t == db->ntags) {
-			if (db->ntags > BD_APK_MAX_TAGS)
-				return bd_err_setx(err, E2BIG, "%s: more than %d repository tags",
-				                   repo_name, BD_APK_MAX_TAGS);
-			db->tags[db->ntags++] = bd_xstrdup(tag);
-		}
-	}
-	repo = db->nrepos++;
-	db->repo_names[repo] = bd_xstrdup(repo_name);
-	db->repo_tag[repo] = (uint8_t)t;
-	db->dirty = true;
-	for (size_t i = 0; i < idx->n; i++) {
-		if (add_entry(db, &idx->v[i], repo, t, err) < 0) {
-			/* roll back, so the database stays usable */
-			db->npkgs = old_npkgs;
-			db->ndeps = old_ndeps;
-			for (uint32_t k = 0; k < db->npkgs; k++) {
-				struct spkg *p = &db->pkgs[k];
-				p->repos &= ~(1ull << repo);
-				p->tags = 0;
-				for (unsigned rr = 0; rr < repo; rr++)
-					if (p->repos & (1ull << rr))
-						p->tags |= 1u << db->repo_tag[rr];
-			}
-			ctab_rebuild(db, db->ctab_cap ? db->ctab_cap : 4096);
-			free(db->repo_names[repo]);
-			db->nrepos--;
-			while (db->ntags > old_ntags)
-				free(db->tags[--db->ntags]);
-			return bd_err_prefix(err, "%s: ", repo_name);
-		}
-	}
-	return (int)repo;
-}
-
-size_t
-bd_apk_db_npackages(const struct bd_apk_db *db)
-{
-	return db->npkgs;
-}
-
-size_t
-bd_apk_db_nnames(const struct bd_apk_db *db)
-{
-	return db->nnames;
-}
-
-unsigned
-bd_apk_db_nrepos(const struct bd_apk_db *db)
-{
-	return db->nrepos;
-}
-
-const char *
-bd_apk_db_repo_name(const struct bd_apk_db *db, unsigned repo)
-{
-	return repo < db->nrepos ? db->repo_names[repo] : NULL;
-}
-
-/* Does provider (@pkg providing the name at version @pver, NULL for a bare
- * provide) satisfy @d, required by @req (package id + 1, 0 for the world)?
- * For a conflict "satisfied" means "does not conflict".  apk-tools:
- * apk_dep_is_provided(). */
-static bool
-provided(const struct bd_apk_db *db, const struct sdep *d, uint32_t pkg, const char *pver,
-         uint32_t req)
-{
-	bool match;
-
-	if (d->conflict && req == pkg + 1)
-		return true; /* a package never conflicts with itself */
-	if (d->op == 0)
-		match = true;
-	else if (d->csum)
-		match = strcmp(db->pkgs[pkg].csum, d->version) == 0;
-	else if (!pver)
-		return d->conflict; /* bare provides satisfy only unversioned deps */
-	else
-		match = bd_apk_version_match(pver, d->op, d->version);
-	return d->conflict ? !match : match;
-}
-
-/* Build the name -> providers and name -> install_if maps, and whether
- * each dependency has any provider at all. */
-static void
-finalize(struct bd_apk_db *db)
-{
-	uint32_t nprov = 0, nriif = 0;
-
-	for (uint32_t i = 0; i < db->nnames; i++)
-		db->names[i].nprov = db->names[i].nriif = 0;
-	for (uint32_t i = 0; i < db->npkgs; i++) {
-		const struct spkg *p = &db->pkgs[i];
-		const struct sdep *d = &db->deps[p->dep_off + p->ndep];
-		db->names[p->name].nprov++;
-		for (uint32_t k = 0; k < p->nprov; k++)
-			db->names[d[k].name].nprov++;
-		for (uint32_t k = 0; k < p->niif; k++)
-			db->names[d[p->nprov + k].name].nriif++;
-	}
-	for (uint32_t i = 0; i < db->nnames; i++) {
-		db->names[i].prov_off = nprov;
-		db->names[i].riif_off = nriif;
-		nprov += db->names[i].nprov;
-		nriif += db->names[i].nriif;
-		db->names[i].nprov = db->names[i].nriif = 0;
-	}
-	free(db->provs);
-	free(db->riif);
-	db->provs = bd_xmalloc(((size_t)nprov + 1) * sizeof(*db->provs));
-	db->riif = bd_xmalloc(((size_t)nriif + 1) * sizeof(*db->riif));
-	for (uint32_t i = 0; i < db->npkgs; i++) {
-		const struct spkg *p = &db->pkgs[i];
-		const struct sdep *d = &db->deps[p->dep_off + p->ndep];
-		struct sname *nm = &db->names[p->name];
-		db->provs[nm->prov_off + nm->nprov++] = (struct sprov){ i, p->version };
-		for (uint32_t k = 0; k < p->nprov; k++) {
-			nm = &db->names[d[k].name];
-			db->provs[nm->prov_off + nm->nprov++] = (struct sprov){ i, d[k].version };
-		}
-		for (uint32_t k = 0; k < p->niif; k++) {
-			nm = &db->names[d[p->nprov + k].name];
-			db->riif[nm->riif_off + nm->nriif++] = i;
-		}
-	}
-	for (uint32_t i = 0; i < db->ndeps; i++) {
-		struct sdep *d = &db->deps[i];
-		const struct sname *nm = &db->names[d->name];
-		d->sat = false;
-		if (d->conflict || d->op == 0) {
-			d->sat = d->conflict || nm->nprov > 0;
-			continue;
-		}
-		for (uint32_t k = 0; k < nm->nprov && !d->sat; k++) {
-			const struct sprov *pv = &db->provs[nm->prov_off + k];
-			d->sat = provided(db, d, pv->pkg, pv->version, 0);
-		}
-	}
-	db->dirty = false;
-}
-
-void
-bd_apk_db_prepare(struct bd_apk_db *db)
-{
-	if (db->dirty)
-		finalize(db);
-}
 
 /* ------------------------------------------------------------ solver */
 
@@ -561,20 +59,20 @@ struct nst {
 
 struct pst {
 	uint32_t lvl, pin;
-	uint32_t why_pkg;           /* WHY_DEP: requirer + 1 */
-	const struct sdep *why_dep; /* the dependency that selected it */
+	uint32_t why_pkg;                  /* WHY_DEP: requirer + 1 */
+	const struct bd_apk_sdep *why_dep; /* the dependency that selected it */
 	uint8_t why;
 	bool sel;
 };
 
 struct cons {
-	const struct sdep *dep;
+	const struct bd_apk_sdep *dep;
 	uint32_t req; /* package id + 1; 0 = the world */
 	int32_t next;
 };
 
 struct qitem {
-	const struct sdep *dep;
+	const struct bd_apk_sdep *dep;
 	uint32_t req;
 };
 
@@ -636,7 +134,7 @@ static void
 trail_push(struct solver *S, uint8_t kind, uint32_t id, uint32_t a, uint32_t b, uint32_t c,
            const char *ver)
 {
-	S->tr = grow(S->tr, &S->trcap, S->ntr + 1, sizeof(*S->tr));
+	S->tr = bd_apk_grow(S->tr, &S->trcap, S->ntr + 1, sizeof(*S->tr));
 	S->tr[S->ntr++] = (struct trail){ kind, id, a, b, c, ver };
 }
 
@@ -649,26 +147,26 @@ req_level(const struct solver *S, uint32_t req)
 /* Repository tags a requirer allows: the untagged repositories always,
  * plus the world entry's tag, or what the requiring package inherited. */
 static uint32_t
-req_pin(const struct solver *S, const struct sdep *d, uint32_t req)
+req_pin(const struct solver *S, const struct bd_apk_sdep *d, uint32_t req)
 {
 	return req ? S->ps[req - 1].pin : 1u | (1u << d->tag);
 }
 
 static void
-add_cons(struct solver *S, const struct sdep *d, uint32_t req)
+add_cons(struct solver *S, const struct bd_apk_sdep *d, uint32_t req)
 {
 	struct nst *n = &S->ns[d->name];
 
-	S->cons = grow(S->cons, &S->cons_cap, S->ncons + 1, sizeof(*S->cons));
+	S->cons = bd_apk_grow(S->cons, &S->cons_cap, S->ncons + 1, sizeof(*S->cons));
 	S->cons[S->ncons] = (struct cons){ d, req, n->cons };
 	trail_push(S, T_CONS, d->name, (uint32_t)n->cons, 0, 0, NULL);
 	n->cons = (int32_t)S->ncons++;
 }
 
 static void
-qpush(struct solver *S, const struct sdep *d, uint32_t req)
+qpush(struct solver *S, const struct bd_apk_sdep *d, uint32_t req)
 {
-	S->q = grow(S->q, &S->qcap, S->qlen + 1, sizeof(*S->q));
+	S->q = bd_apk_grow(S->q, &S->qcap, S->qlen + 1, sizeof(*S->q));
 	S->q[S->qlen++] = (struct qitem){ d, req };
 }
 
@@ -689,8 +187,8 @@ occupy(struct solver *S, uint32_t name, uint32_t pkg, const char *ver, uint32_t 
 	if (lvl > n->lvl)
 		n->lvl = lvl;
 	if (n->nocc == 1) {
-		const struct sname *nm = &db->names[name];
-		S->iif = grow(S->iif, &S->iifcap, S->iiflen + nm->nriif, sizeof(*S->iif));
+		const struct bd_apk_sname *nm = &db->names[name];
+		S->iif = bd_apk_grow(S->iif, &S->iifcap, S->iiflen + nm->nriif, sizeof(*S->iif));
 		for (uint32_t i = 0; i < nm->nriif; i++)
 			S->iif[S->iiflen++] = db->riif[nm->riif_off + i];
 	}
@@ -698,11 +196,11 @@ occupy(struct solver *S, uint32_t name, uint32_t pkg, const char *ver, uint32_t 
 
 static void
 select_pkg(struct solver *S, uint32_t pkg, uint32_t lvl, uint32_t pin, uint8_t why,
-           uint32_t why_pkg, const struct sdep *why_dep)
+           uint32_t why_pkg, const struct bd_apk_sdep *why_dep)
 {
 	const struct bd_apk_db *db = S->db;
-	const struct spkg *p = &db->pkgs[pkg];
-	const struct sdep *d = &db->deps[p->dep_off];
+	const struct bd_apk_spkg *p = &db->pkgs[pkg];
+	const struct bd_apk_sdep *d = &db->deps[p->dep_off];
 	struct pst *ps = &S->ps[pkg];
 
 	trail_push(S, T_SEL, pkg, 0, 0, 0, NULL);
@@ -726,7 +224,7 @@ select_pkg(struct solver *S, uint32_t pkg, uint32_t lvl, uint32_t pin, uint8_t w
 /* Is @d (required by @req) met by the packages holding its name?  A free
  * name meets conflicts only. */
 static bool
-occ_ok(const struct solver *S, const struct sdep *d, uint32_t req)
+occ_ok(const struct solver *S, const struct bd_apk_sdep *d, uint32_t req)
 {
 	const struct nst *n = &S->ns[d->name];
 
@@ -736,7 +234,7 @@ occ_ok(const struct solver *S, const struct sdep *d, uint32_t req)
 		/* several bare providers: an unversioned conflict hits one that
 		 * is not @req; a versioned one never matches a bare provide */
 		return d->op != 0 && !d->csum;
-	return provided(S->db, d, n->occ - 1, n->occ_ver, req);
+	return bd_apk_dep_provided(S->db, d, n->occ - 1, n->occ_ver, req);
 }
 
 static bool
@@ -753,7 +251,7 @@ static void put_chain(const struct solver *S, uint32_t req, struct bd_buf *b);
 static void
 put_pkg(const struct solver *S, uint32_t pkg, struct bd_buf *b)
 {
-	const struct spkg *p = &S->db->pkgs[pkg];
+	const struct bd_apk_spkg *p = &S->db->pkgs[pkg];
 
 	bd_buf_printf(b, "%s-%s", S->db->names[p->name].s, p->version);
 }
@@ -775,13 +273,13 @@ enum reject {
  * refusal *lvl is the decision level of the reason, and with @why the
  * reason is appended. */
 static enum reject
-viable(const struct solver *S, uint32_t pkg, uint32_t name, const char *pver, const struct sdep *d,
-       uint32_t extra_pin, uint32_t *pin, bool *pref, uint32_t *lvl, struct bd_buf *why,
-       const struct sdep **unmet)
+viable(const struct solver *S, uint32_t pkg, uint32_t name, const char *pver,
+       const struct bd_apk_sdep *d, uint32_t extra_pin, uint32_t *pin, bool *pref, uint32_t *lvl,
+       struct bd_buf *why, const struct bd_apk_sdep **unmet)
 {
 	const struct bd_apk_db *db = S->db;
-	const struct spkg *p = &db->pkgs[pkg];
-	const struct sdep *pd = &db->deps[p->dep_off];
+	const struct bd_apk_spkg *p = &db->pkgs[pkg];
+	const struct bd_apk_sdep *pd = &db->deps[p->dep_off];
 	uint32_t allowed = extra_pin, prefmask = 1;
 
 	*lvl = 0;
@@ -813,7 +311,7 @@ viable(const struct solver *S, uint32_t pkg, uint32_t name, const char *pver, co
 	 * this package would satisfy lends its allowed tags */
 	for (int32_t c = S->ns[name].cons; c >= 0; c = S->cons[c].next) {
 		const struct cons *cs = &S->cons[c];
-		if (cs->dep->conflict || !provided(db, cs->dep, pkg, pver, cs->req))
+		if (cs->dep->conflict || !bd_apk_dep_provided(db, cs->dep, pkg, pver, cs->req))
 			continue;
 		allowed |= req_pin(S, cs->dep, cs->req);
 		if (!cs->req && cs->dep->tag)
@@ -852,7 +350,7 @@ viable(const struct solver *S, uint32_t pkg, uint32_t name, const char *pver, co
 		}
 		for (int32_t c = n->cons; c >= 0; c = S->cons[c].next) {
 			const struct cons *cs = &S->cons[c];
-			if (provided(db, cs->dep, pkg, mv, cs->req))
+			if (bd_apk_dep_provided(db, cs->dep, pkg, mv, cs->req))
 				continue;
 			*lvl = req_level(S, cs->req);
 			if (why) {
@@ -932,11 +430,11 @@ static void
 put_available(const struct solver *S, uint32_t name, struct bd_buf *b)
 {
 	const struct bd_apk_db *db = S->db;
-	const struct sname *nm = &db->names[name];
+	const struct bd_apk_sname *nm = &db->names[name];
 
 	bd_buf_puts(b, "; available:");
 	for (uint32_t i = 0; i < nm->nprov && i < 6; i++) {
-		const struct sprov *pv = &db->provs[nm->prov_off + i];
+		const struct bd_apk_sprov *pv = &db->provs[nm->prov_off + i];
 		bd_buf_puts(b, i ? ", " : " ");
 		put_pkg(S, pv->pkg, b);
 		if (db->pkgs[pv->pkg].name != name)
@@ -953,9 +451,9 @@ static void
 explain_dep(struct solver *S, const struct qitem *it)
 {
 	const struct bd_apk_db *db = S->db;
-	const struct sdep *d = it->dep;
+	const struct bd_apk_sdep *d = it->dep;
 	struct bd_buf b = { 0 };
-	const struct sname *nm;
+	const struct bd_apk_sname *nm;
 	uint32_t nmatch = 0, nvirt = 0, shown = 0;
 
 	if (S->have_first)
@@ -963,7 +461,7 @@ explain_dep(struct solver *S, const struct qitem *it)
 	bd_buf_printf(&b, "%s (required by ", d->text);
 	put_chain(S, it->req, &b);
 	bd_buf_putc(&b, ')');
-	if (d->name == NIL || db->names[d->name].nprov == 0) {
+	if (d->name == BD_APK_NIL || db->names[d->name].nprov == 0) {
 		bd_buf_puts(&b, " has no provider");
 		keep_first(S, &b);
 		return;
@@ -976,8 +474,8 @@ explain_dep(struct solver *S, const struct qitem *it)
 		return;
 	}
 	for (uint32_t i = 0; i < nm->nprov; i++) {
-		const struct sprov *pv = &db->provs[nm->prov_off + i];
-		if (provided(db, d, pv->pkg, pv->version, it->req))
+		const struct bd_apk_sprov *pv = &db->provs[nm->prov_off + i];
+		if (bd_apk_dep_provided(db, d, pv->pkg, pv->version, it->req))
 			nmatch++;
 	}
 	if (nmatch == 0) {
@@ -989,10 +487,10 @@ explain_dep(struct solver *S, const struct qitem *it)
 	/* every candidate was refused: say why, for the first few */
 	struct bd_buf reasons = { 0 };
 	for (uint32_t i = 0; i < nm->nprov; i++) {
-		const struct sprov *pv = &db->provs[nm->prov_off + i];
+		const struct bd_apk_sprov *pv = &db->provs[nm->prov_off + i];
 		uint32_t pin, lvl;
 		bool pref;
-		if (!provided(db, d, pv->pkg, pv->version, it->req))
+		if (!bd_apk_dep_provided(db, d, pv->pkg, pv->version, it->req))
 			continue;
 		if (shown < 3) {
 			bd_buf_puts(&reasons, shown ? "; " : ": ");
@@ -1000,7 +498,7 @@ explain_dep(struct solver *S, const struct qitem *it)
 			bd_buf_puts(&reasons, ": ");
 		}
 		size_t mark = reasons.len;
-		const struct sdep *unmet = NULL;
+		const struct bd_apk_sdep *unmet = NULL;
 		enum reject r = viable(S, pv->pkg, d->name, pv->version, d, 0, &pin, &pref, &lvl,
 		                       &reasons, &unmet);
 		if (r == R_STATIC && nmatch == 1) {
@@ -1036,7 +534,7 @@ explain_dep(struct solver *S, const struct qitem *it)
 	if (nvirt == nmatch) {
 		bd_buf_printf(&b, " is a virtual name provided by");
 		for (uint32_t i = 0, k = 0; i < nm->nprov && k < 6; i++) {
-			const struct sprov *pv = &db->provs[nm->prov_off + i];
+			const struct bd_apk_sprov *pv = &db->provs[nm->prov_off + i];
 			bd_buf_puts(&b, k++ ? ", " : " ");
 			put_pkg(S, pv->pkg, &b);
 		}
@@ -1170,7 +668,7 @@ cand_cmp(const void *a, const void *b, void *ctx)
 {
 	const struct bd_apk_db *db = ((const struct db_ctx *)ctx)->db;
 	const struct cand *x = a, *y = b;
-	const struct spkg *px = &db->pkgs[x->pkg], *py = &db->pkgs[y->pkg];
+	const struct bd_apk_spkg *px = &db->pkgs[x->pkg], *py = &db->pkgs[y->pkg];
 	int r;
 
 	if (x->pref != y->pref)
@@ -1211,7 +709,7 @@ push_cp(struct solver *S, uint32_t cand_off, uint32_t ncand, uint32_t base,
 	struct cp *cp;
 
 	qsort_r(&S->pool[cand_off], ncand, sizeof(*S->pool), cand_cmp, &ctx);
-	S->cps = grow(S->cps, &S->cpcap, S->ncp + 1, sizeof(*S->cps));
+	S->cps = bd_apk_grow(S->cps, &S->cpcap, S->ncp + 1, sizeof(*S->cps));
 	cp = &S->cps[S->ncp++];
 	*cp = (struct cp){
 		.qhead = S->qhead,
@@ -1237,7 +735,7 @@ push_cp(struct solver *S, uint32_t cand_off, uint32_t ncand, uint32_t base,
 static void
 pool_push(struct solver *S, uint32_t pkg, const char *pver, uint32_t pin, bool pref)
 {
-	S->pool = grow(S->pool, &S->poolcap, S->npool + 1, sizeof(*S->pool));
+	S->pool = bd_apk_grow(S->pool, &S->poolcap, S->npool + 1, sizeof(*S->pool));
 	S->pool[S->npool++] = (struct cand){ pkg, pin, pver, pref };
 }
 
@@ -1252,12 +750,12 @@ static int
 process(struct solver *S, const struct qitem *it, bool may_defer)
 {
 	const struct bd_apk_db *db = S->db;
-	const struct sdep *d = it->dep;
+	const struct bd_apk_sdep *d = it->dep;
 	uint32_t rl = req_level(S, it->req), blk = 0, c0 = S->npool, ncand;
-	const struct sname *nm;
+	const struct bd_apk_sname *nm;
 	const struct nst *n;
 
-	if (d->name == NIL) {
+	if (d->name == BD_APK_NIL) {
 		explain_dep(S, it);
 		return fail(S, &rl, 1);
 	}
@@ -1278,10 +776,10 @@ process(struct solver *S, const struct qitem *it, bool may_defer)
 		return fail(S, lv, 2);
 	}
 	for (uint32_t i = 0; i < nm->nprov; i++) {
-		const struct sprov *pv = &db->provs[nm->prov_off + i];
+		const struct bd_apk_sprov *pv = &db->provs[nm->prov_off + i];
 		uint32_t pin = 0, lvl = 0;
 		bool pref = false;
-		if (!provided(db, d, pv->pkg, pv->version, it->req))
+		if (!bd_apk_dep_provided(db, d, pv->pkg, pv->version, it->req))
 			continue;
 		if (viable(S, pv->pkg, d->name, pv->version, d, 0, &pin, &pref, &lvl, NULL, NULL) !=
 		    R_NONE) {
@@ -1305,11 +803,11 @@ process(struct solver *S, const struct qitem *it, bool may_defer)
 	}
 	if (may_defer) {
 		S->npool = c0;
-		S->dq = grow(S->dq, &S->dqcap, S->dqlen + 1, sizeof(*S->dq));
+		S->dq = bd_apk_grow(S->dq, &S->dqcap, S->dqlen + 1, sizeof(*S->dq));
 		S->dq[S->dqlen++] = *it;
 		return 0;
 	}
-	push_cp(S, c0, ncand, max32(rl, blk), it, NIL);
+	push_cp(S, c0, ncand, max32(rl, blk), it, BD_APK_NIL);
 	return 0;
 }
 
@@ -1319,8 +817,8 @@ static bool
 triggered(const struct solver *S, uint32_t pkg, uint32_t *lvl, uint32_t *pin)
 {
 	const struct bd_apk_db *db = S->db;
-	const struct spkg *p = &db->pkgs[pkg];
-	const struct sdep *d = &db->deps[p->dep_off + p->ndep + p->nprov];
+	const struct bd_apk_spkg *p = &db->pkgs[pkg];
+	const struct bd_apk_sdep *d = &db->deps[p->dep_off + p->ndep + p->nprov];
 
 	*lvl = 0;
 	*pin = 1;
@@ -1345,14 +843,14 @@ process_iif(struct solver *S, uint32_t q)
 {
 	const struct bd_apk_db *db = S->db;
 	uint32_t name = db->pkgs[q].name, c0 = S->npool, base = 0, tl, tpin;
-	const struct sname *nm = &db->names[name];
+	const struct bd_apk_sname *nm = &db->names[name];
 
 	if (S->ps[q].sel || S->ns[name].occ || S->ns[name].iif_skip)
 		return 0;
 	if (!triggered(S, q, &tl, &tpin))
 		return 0;
 	for (uint32_t i = 0; i < nm->nprov; i++) {
-		const struct sprov *pv = &db->provs[nm->prov_off + i];
+		const struct bd_apk_sprov *pv = &db->provs[nm->prov_off + i];
 		uint32_t pin = 0, lvl = 0, l2, p2;
 		bool pref = false;
 		if (db->pkgs[pv->pkg].name != name || !triggered(S, pv->pkg, &l2, &p2))
@@ -1410,10 +908,10 @@ scc(uint32_t n, const uint32_t *off, const uint32_t *adj, uint32_t *comp)
 	uint32_t counter = 0, sp = 0, ncomp = 0;
 
 	for (uint32_t i = 0; i < n; i++)
-		idx[i] = NIL;
+		idx[i] = BD_APK_NIL;
 	for (uint32_t root = 0; root < n; root++) {
 		uint32_t csp = 0;
-		if (idx[root] != NIL)
+		if (idx[root] != BD_APK_NIL)
 			continue;
 		cs[csp] = root;
 		ce[csp++] = off[root];
@@ -1424,7 +922,7 @@ scc(uint32_t n, const uint32_t *off, const uint32_t *adj, uint32_t *comp)
 			uint32_t v = cs[csp - 1];
 			if (ce[csp - 1] < off[v + 1]) {
 				uint32_t w = adj[ce[csp - 1]++];
-				if (idx[w] == NIL) {
+				if (idx[w] == BD_APK_NIL) {
 					idx[w] = low[w] = counter++;
 					stk[sp++] = w;
 					on[w] = true;
@@ -1467,8 +965,8 @@ static int
 node_cmp(const void *a, const void *b, void *ctx)
 {
 	const struct order_ctx *o = ctx;
-	const struct spkg *x = &o->db->pkgs[o->sel[*(const uint32_t *)a]];
-	const struct spkg *y = &o->db->pkgs[o->sel[*(const uint32_t *)b]];
+	const struct bd_apk_spkg *x = &o->db->pkgs[o->sel[*(const uint32_t *)a]];
+	const struct bd_apk_spkg *y = &o->db->pkgs[o->sel[*(const uint32_t *)b]];
 	int r = strcmp(o->db->names[x->name].s, o->db->names[y->name].s);
 
 	if (r)
@@ -1530,8 +1028,8 @@ build_solution(const struct solver *S, struct bd_apk_solution *out)
 		pos[S->sel[i]] = i;
 	/* edges: dependencies and install_if triggers, dependent -> provider */
 	for (uint32_t i = 0; i < n; i++) {
-		const struct spkg *p = &db->pkgs[S->sel[i]];
-		const struct sdep *d = &db->deps[p->dep_off];
+		const struct bd_apk_spkg *p = &db->pkgs[S->sel[i]];
+		const struct bd_apk_sdep *d = &db->deps[p->dep_off];
 		for (uint32_t k = 0; k < p->ndep; k++)
 			nedge += !d[k].conflict;
 		for (uint32_t k = 0; k < p->niif; k++)
@@ -1540,8 +1038,8 @@ build_solution(const struct solver *S, struct bd_apk_solution *out)
 	adj = bd_xmalloc(((size_t)nedge + 1) * sizeof(*adj));
 	nedge = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct spkg *p = &db->pkgs[S->sel[i]];
-		const struct sdep *d = &db->deps[p->dep_off];
+		const struct bd_apk_spkg *p = &db->pkgs[S->sel[i]];
+		const struct bd_apk_sdep *d = &db->deps[p->dep_off];
 		off[i] = nedge;
 		for (uint32_t k = 0; k < p->ndep + p->nprov + p->niif; k++) {
 			if ((k >= p->ndep && k < p->ndep + p->nprov) || d[k].conflict)
@@ -1567,7 +1065,7 @@ build_solution(const struct solver *S, struct bd_apk_solution *out)
 	cleft = bd_xcalloc(ncomp + 1, sizeof(*cleft));
 	roff = bd_xcalloc(ncomp + 2, sizeof(*roff));
 	for (uint32_t c = 0; c < ncomp; c++)
-		ckey[c] = NIL;
+		ckey[c] = BD_APK_NIL;
 	for (uint32_t i = 0; i < n; i++)
 		if (rank[i] < ckey[comp[i]])
 			ckey[comp[i]] = rank[i];
@@ -1626,9 +1124,9 @@ build_solution(const struct solver *S, struct bd_apk_solution *out)
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t pk = S->sel[i];
-		const struct spkg *p = &db->pkgs[pk];
+		const struct bd_apk_spkg *p = &db->pkgs[pk];
 		const struct pst *ps = &S->ps[pk];
-		const struct sdep *d = &db->deps[p->dep_off];
+		const struct bd_apk_sdep *d = &db->deps[p->dep_off];
 		struct bd_apk_solved_pkg *o = &out->pkgs[outpos[i]];
 		unsigned repo = 0;
 		while (!(p->repos & (1ull << repo)))
@@ -1692,9 +1190,9 @@ static int
 world_cmp(const void *a, const void *b, void *ctx)
 {
 	const struct bd_apk_db *db = ctx;
-	const struct sdep *x = a, *y = b;
-	const char *nx = x->name == NIL ? "" : db->names[x->name].s;
-	const char *ny = y->name == NIL ? "" : db->names[y->name].s;
+	const struct bd_apk_sdep *x = a, *y = b;
+	const char *nx = x->name == BD_APK_NIL ? "" : db->names[x->name].s;
+	const char *ny = y->name == BD_APK_NIL ? "" : db->names[y->name].s;
 	int r = strcmp(nx, ny);
 
 	return r ? r : strcmp(x->text, y->text);
@@ -1721,12 +1219,11 @@ bd_apk_solve(struct bd_apk_db *db, const char *const *world, size_t nworld,
 {
 	struct solver S = { .db = db };
 	struct bd_strv items = { 0 };
-	struct sdep *wd = NULL;
+	struct bd_apk_sdep *wd = NULL;
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (db->dirty)
-		finalize(db);
+	bd_apk_db_prepare(db);
 	/* the world: one record per item, sorted, so its order never matters */
 	for (size_t i = 0; i < nworld; i++) {
 		const char *p = world[i];
@@ -1741,7 +1238,7 @@ bd_apk_solve(struct bd_apk_db *db, const char *const *world, size_t nworld,
 	}
 	wd = bd_xcalloc(items.n + 1, sizeof(*wd));
 	for (size_t i = 0; i < items.n; i++) {
-		if (parse_dep(db, items.v[i], true, &wd[i], err) < 0) {
+		if (bd_apk_db_parse_dep(db, items.v[i], true, &wd[i], err) < 0) {
 			r = bd_err_prefix(err, "world: ");
 			goto out;
 		}
@@ -1758,7 +1255,7 @@ bd_apk_solve(struct bd_apk_db *db, const char *const *world, size_t nworld,
 		S.ns[i].cons = -1;
 	/* the world's entries are constraints from the start */
 	for (size_t i = 0; i < items.n; i++) {
-		if (wd[i].name == NIL) {
+		if (wd[i].name == BD_APK_NIL) {
 			if (wd[i].conflict)
 				continue;
 			struct qitem it = { &wd[i], 0 };
