@@ -386,6 +386,30 @@ finalize(struct bd_apk_db *db)
 			db->riif[nm->riif_off + nm->nriif++] = i;
 		}
 	}
+	/* a package that holds one name twice (own name and provides), other
+	 * than as bare provides only */
+	{
+		uint32_t *seen = bd_xcalloc((size_t)db->nnames + 1, sizeof(*seen));
+		bool *bare = bd_xcalloc((size_t)db->nnames + 1, sizeof(*bare));
+		for (uint32_t i = 0; i < db->npkgs; i++) {
+			struct bd_apk_spkg *p = &db->pkgs[i];
+			const struct bd_apk_sdep *d = &db->deps[p->dep_off + p->ndep];
+			p->dup_name = BD_APK_NIL;
+			seen[p->name] = i + 1;
+			bare[p->name] = false;
+			for (uint32_t k = 0; k < p->nprov; k++) {
+				uint32_t m = d[k].name;
+				if (seen[m] == i + 1 && !(bare[m] && !d[k].version)) {
+					p->dup_name = m;
+					break;
+				}
+				seen[m] = i + 1;
+				bare[m] = !d[k].version;
+			}
+		}
+		free(seen);
+		free(bare);
+	}
 	for (uint32_t i = 0; i < db->ndeps; i++) {
 		struct bd_apk_sdep *d = &db->deps[i];
 		const struct bd_apk_sname *nm = &db->names[d->name];

@@ -59,6 +59,9 @@ struct bd_apk_spkg {
 	uint32_t name;
 	uint32_t dep_off, ndep, nprov, niif; /* deps, then provides, then install_if */
 	long priority;
+	/* holds a name twice, not both times as a bare provide: apk's
+	 * assign_name() calls that "same name provided"; never installable */
+	uint32_t dup_name; /* BD_APK_NIL when not */
 };
 
 /* one provider of a name */

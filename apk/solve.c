@@ -260,6 +260,7 @@ put_pkg(const struct solver *S, uint32_t pkg, struct bd_buf *b)
  * what refused it. */
 enum reject {
 	R_NONE,
+	R_BROKEN, /* holds a name twice */
 	R_STATIC, /* its dependency has no provider at all */
 	R_TAG,
 	R_VIRTUAL,
@@ -283,6 +284,12 @@ viable(const struct solver *S, uint32_t pkg, uint32_t name, const char *pver,
 	uint32_t allowed = extra_pin, prefmask = 1;
 
 	*lvl = 0;
+	if (p->dup_name != BD_APK_NIL) {
+		if (why)
+			bd_buf_printf(why, "it provides %s more than once",
+			              db->names[p->dup_name].s);
+		return R_BROKEN;
+	}
 	/* apk: a bare provider without provider_priority is not picked
 	 * automatically among several providers, unless its own name is
 	 * required anyway */
