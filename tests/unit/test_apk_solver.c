@@ -437,11 +437,12 @@ backtrack_budget(void **state)
 	bd_buf_free(&text);
 }
 
-/* Small random repositories (versioned provides, conflicts, version
- * ranges; no bare provides, tags or install_if, whose extra rules a plain
- * subset search does not model): the solver must find a solution exactly
- * when one exists among all subsets of packages.  This checks that
- * backjumping never skips a choice that matters. */
+/* Small random repositories (versioned and bare provides, conflicts,
+ * version ranges; every bare provider has a provider_priority, and there
+ * are no tags or install_if, whose extra rules a plain subset search does
+ * not model): the solver must find a solution exactly when one exists
+ * among all subsets of packages.  This checks that backjumping never
+ * skips a choice that matters. */
 static uint64_t rng_state;
 
 static unsigned
@@ -456,9 +457,10 @@ rnd(unsigned n)
 struct rpkg {
 	int name, ver;
 	int ndep, dname[3], dop[3], dver[3]; /* op: 0 any, 1 >=, 2 <, 3 conflict, 4 conflict < */
-	int prov, pver;                      /* -1: none */
+	int prov, pver;                      /* -1: none; pver 0: a bare provide */
 };
 
+/* *ver 0: held as a bare provide */
 static bool
 r_holds(const struct rpkg *p, int name, int *ver)
 {
@@ -481,6 +483,8 @@ r_meets(const struct rpkg *p, int name, int op, int ver)
 
 	if (!r_holds(p, name, &v))
 		return false;
+	if (v == 0)
+		return op == 0 || op == 3; /* bare: unversioned only */
 	switch (op) {
 	case 1:
 		return v >= ver;
@@ -504,8 +508,8 @@ r_consistent(const struct rpkg *pk, int n, unsigned set, const int *wn, const in
 				continue;
 			for (int nm = 0; nm < 4; nm++) {
 				int a, b;
-				if (r_holds(&pk[i], nm, &a) && r_holds(&pk[j], nm, &b))
-					return false; /* every provide here is versioned */
+				if (r_holds(&pk[i], nm, &a) && r_holds(&pk[j], nm, &b) && (a || b))
+					return false; /* only bare provides may share */
 			}
 		}
 		for (int k = 0; k < pk[i].ndep; k++) {
@@ -574,7 +578,7 @@ random_instances(void **state)
 			}
 			if (rnd(4) == 0) {
 				p.prov = (int)rnd(4);
-				p.pver = 1 + (int)rnd(3);
+				p.pver = (int)rnd(4);
 				if (p.prov == p.name)
 					p.prov = -1;
 			}
@@ -592,8 +596,10 @@ random_instances(void **state)
 				}
 				bd_buf_putc(&text, '\n');
 			}
-			if (pk[i].prov >= 0)
+			if (pk[i].prov >= 0 && pk[i].pver)
 				bd_buf_printf(&text, "p:n%d=%d\n", pk[i].prov, pk[i].pver);
+			else if (pk[i].prov >= 0)
+				bd_buf_printf(&text, "k:1\np:n%d\n", pk[i].prov);
 			bd_buf_putc(&text, '\n');
 		}
 		for (int k = 0; k < nw; k++) {
