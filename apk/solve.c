@@ -52,7 +52,7 @@ struct nst {
 	uint32_t occ;        /* first package holding the name, + 1; 0 = free */
 	uint32_t nocc;       /* packages holding it (> 1 only for bare provides) */
 	uint32_t lvl;        /* highest decision level among them */
-	int32_t cons;        /* newest constraint on the name, -1 = none */
+	uint32_t cons;       /* newest constraint on the name + 1, 0 = none */
 	const char *occ_ver; /* version the first holder provides (NULL = bare) */
 	bool iif_skip;       /* install_if candidates of this name were refused */
 };
@@ -67,8 +67,8 @@ struct pst {
 
 struct cons {
 	const struct bd_apk_sdep *dep;
-	uint32_t req; /* package id + 1; 0 = the world */
-	int32_t next;
+	uint32_t req;  /* package id + 1; 0 = the world */
+	uint32_t next; /* the previous constraint on the name + 1, 0 = none */
 };
 
 struct qitem {
@@ -159,8 +159,8 @@ add_cons(struct solver *S, const struct bd_apk_sdep *d, uint32_t req)
 
 	S->cons = bd_apk_grow(S->cons, &S->cons_cap, S->ncons + 1, sizeof(*S->cons));
 	S->cons[S->ncons] = (struct cons){ d, req, n->cons };
-	trail_push(S, T_CONS, d->name, (uint32_t)n->cons, 0, 0, NULL);
-	n->cons = (int32_t)S->ncons++;
+	trail_push(S, T_CONS, d->name, n->cons, 0, 0, NULL);
+	n->cons = ++S->ncons;
 }
 
 static void
@@ -240,8 +240,8 @@ occ_ok(const struct solver *S, const struct bd_apk_sdep *d, uint32_t req)
 static bool
 has_requirers(const struct solver *S, uint32_t name)
 {
-	for (int32_t c = S->ns[name].cons; c >= 0; c = S->cons[c].next)
-		if (!S->cons[c].dep->conflict)
+	for (uint32_t c = S->ns[name].cons; c; c = S->cons[c - 1].next)
+		if (!S->cons[c - 1].dep->conflict)
 			return true;
 	return false;
 }
@@ -316,8 +316,8 @@ viable(const struct solver *S, uint32_t pkg, uint32_t name, const char *pver,
 	}
 	/* repository tags (apk: inherit_pinning_and_flags): every requirer
 	 * this package would satisfy lends its allowed tags */
-	for (int32_t c = S->ns[name].cons; c >= 0; c = S->cons[c].next) {
-		const struct cons *cs = &S->cons[c];
+	for (uint32_t c = S->ns[name].cons; c; c = S->cons[c - 1].next) {
+		const struct cons *cs = &S->cons[c - 1];
 		if (cs->dep->conflict || !bd_apk_dep_provided(db, cs->dep, pkg, pver, cs->req))
 			continue;
 		allowed |= req_pin(S, cs->dep, cs->req);
@@ -355,8 +355,8 @@ viable(const struct solver *S, uint32_t pkg, uint32_t name, const char *pver,
 			}
 			return R_STATE;
 		}
-		for (int32_t c = n->cons; c >= 0; c = S->cons[c].next) {
-			const struct cons *cs = &S->cons[c];
+		for (uint32_t c = n->cons; c; c = S->cons[c - 1].next) {
+			const struct cons *cs = &S->cons[c - 1];
 			if (bd_apk_dep_provided(db, cs->dep, pkg, mv, cs->req))
 				continue;
 			*lvl = req_level(S, cs->req);
@@ -572,7 +572,7 @@ undo_to(struct solver *S, const struct cp *cp)
 			S->ns[t->id].occ_ver = t->ver;
 			break;
 		case T_CONS:
-			S->ns[t->id].cons = (int32_t)t->a;
+			S->ns[t->id].cons = t->a;
 			break;
 		case T_PIN:
 			S->ps[t->id].pin = t->a;
@@ -1258,8 +1258,6 @@ bd_apk_solve(struct bd_apk_db *db, const char *const *world, size_t nworld,
 	S.ns = bd_xcalloc((size_t)db->nnames + 1, sizeof(*S.ns));
 	S.ps = bd_xcalloc((size_t)db->npkgs + 1, sizeof(*S.ps));
 	S.sel = bd_xmalloc(((size_t)db->npkgs + 1) * sizeof(*S.sel));
-	for (uint32_t i = 0; i < db->nnames; i++)
-		S.ns[i].cons = -1;
 	/* the world's entries are constraints from the start */
 	for (size_t i = 0; i < items.n; i++) {
 		if (wd[i].name == BD_APK_NIL) {
