@@ -223,7 +223,8 @@ asan:
 # clang libFuzzer builds of tests/fuzz/fuzz_<name>.c against the sources
 # (not the hardened archives) so coverage instrumentation reaches them.
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	-DBD_VERSION='"$(VERSION)"' -DBD_DATADIR='"$(DATADIR)"'
 FUZZ_LIB_SRCS := $(SRCS_common) $(SRCS_apk) $(SRCS_recipe)
 FUZZ_SECONDS ?= 60
 

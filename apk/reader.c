@@ -72,6 +72,13 @@ struct rd {
 	struct bd_strset files;
 };
 
+/* Are signatures to be checked, against a keys directory or a keyring? */
+static bool
+checking_keys(const struct bd_apk_read_opts *opts)
+{
+	return opts->keyring != NULL || opts->keys_dirfd >= 0;
+}
+
 const char *
 bd_apk_status_str(enum bd_apk_status s)
 {
@@ -337,9 +344,12 @@ handle_sig_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_en
 		return r;
 	}
 	/* apk uses the first signature whose key file exists and parses */
-	if (s->known_type && !rd->key && rd->opts->keys_dirfd >= 0 && s->keyname[0]) {
+	if (s->known_type && !rd->key && checking_keys(rd->opts) && s->keyname[0]) {
 		struct bd_err kerr = { 0 };
-		rd->key = bd_apk_pubkey_load_at(rd->opts->keys_dirfd, s->keyname, &kerr);
+		if (rd->opts->keyring)
+			rd->key = bd_apk_keyring_load(rd->opts->keyring, s->keyname, &kerr);
+		else
+			rd->key = bd_apk_pubkey_load_at(rd->opts->keys_dirfd, s->keyname, &kerr);
 		if (rd->key) {
 			rd->key_alg = s->alg;
 			memcpy(rd->sig, content.data, content.len);
@@ -645,7 +655,7 @@ conclude(struct rd *rd, struct bd_err *err)
 	}
 
 	/* trust verdict, once the structure and hashes are known good */
-	if (rd->opts->keys_dirfd < 0) {
+	if (!checking_keys(rd->opts)) {
 		out->status = BD_APK_NOT_CHECKED;
 		return 0;
 	}
@@ -662,7 +672,8 @@ conclude(struct rd *rd, struct bd_err *err)
 			return failst(rd, BD_APK_UNTRUSTED, err, ENOKEY, "signed by %s; %s", names,
 			              rd->untrusted_why);
 		return failst(rd, BD_APK_UNTRUSTED, err, ENOKEY,
-		              "signed by %s, no such public key in the keys directory", names);
+		              "signed by %s, no such public key in %s", names,
+		              rd->opts->keyring ? "the keyring" : "the keys directory");
 	}
 	if (rd->sig_ok != 1)
 		return failst(rd, BD_APK_BAD_SIGNATURE, err, EKEYREJECTED,

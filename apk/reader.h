@@ -21,6 +21,7 @@
 
 #include "apk/crypto.h"
 #include "apk/index.h"
+#include "apk/keyring.h"
 #include "apk/pkginfo.h"
 #include "common/err.h"
 
@@ -65,8 +66,14 @@ struct bd_apk_entry {
 	char sha1_hex[41];
 };
 
+struct bd_apk_keyring;
+
 struct bd_apk_read_opts {
-	int keys_dirfd;           /* -1: do not check signatures */
+	int keys_dirfd; /* -1: do not check signatures (unless @keyring is set) */
+	/* Trusted keys in memory (apk/keyring.h); used instead of keys_dirfd
+	 * when set.  Keys are looked up by the name in the signature entry,
+	 * exactly as in a keys directory. */
+	const struct bd_apk_keyring *keyring;
 	bool skip_file_checksums; /* do not recompute per-file SHA1s */
 	bool list_entries;        /* fill entries[] */
 	bool keep_index_text;     /* keep the raw APKINDEX text in index_text */

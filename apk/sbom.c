@@ -27,8 +27,8 @@ spdx_id(const char *prefix, const char *s)
 	bd_buf_puts(&b, prefix);
 	for (; *s; s++) {
 		char c = *s;
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '.' || c == '-';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '.' || c == '-';
 		bd_buf_putc(&b, ok ? c : '-');
 	}
 	return bd_buf_steal(&b);
@@ -100,7 +100,8 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 	char *pkg_id, **src_ids, **env_ids;
 
 	if (!in->name || !in->version || !in->arch)
-		return bd_err_setx(err, EINVAL, "sbom: package name, version and arch are required");
+		return bd_err_setx(err, EINVAL,
+		                   "sbom: package name, version and arch are required");
 	pkg_id = spdx_id("SPDXRef-Package-", in->name);
 	src_ids = bd_xcalloc(in->nsources ? in->nsources : 1, sizeof(char *));
 	env_ids = bd_xcalloc(in->nenv ? in->nenv : 1, sizeof(char *));
@@ -108,12 +109,12 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* a namespace unique to this package build and stable across rebuilds */
 	bd_buf_printf(&tmp, "%s\n%s\n%s\n%s\n%s\n", ns, in->name, in->version, in->arch,
-		      in->recipe_sha256 ? in->recipe_sha256 : "");
+	              in->recipe_sha256 ? in->recipe_sha256 : "");
 	for (size_t i = 0; i < in->nsources; i++)
 		bd_buf_printf(&tmp, "%s %s %s %s\n", in->sources[i].uri,
-			      in->sources[i].sha256 ? in->sources[i].sha256 : "",
-			      in->sources[i].sha512 ? in->sources[i].sha512 : "",
-			      in->sources[i].commit ? in->sources[i].commit : "");
+		              in->sources[i].sha256 ? in->sources[i].sha256 : "",
+		              in->sources[i].sha512 ? in->sources[i].sha512 : "",
+		              in->sources[i].commit ? in->sources[i].commit : "");
 	bd_hash_buf(BD_HASH_SHA256, tmp.data, tmp.len, d);
 	bd_hex(d, 32, nshex);
 	bd_buf_free(&tmp);
@@ -127,7 +128,7 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 	kv(&j, "name", tmp.data);
 	bd_buf_reset(&tmp);
 	bd_buf_printf(&tmp, "https://spdx.org/spdxdocs/builderd/%s-%s-%s", in->name, in->version,
-		      nshex);
+	              nshex);
 	kv(&j, "documentNamespace", tmp.data);
 	bd_buf_reset(&tmp);
 	bd_jw_key(&j, "creationInfo");
@@ -213,11 +214,12 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 		bd_jw_obj(&j);
 		kv(&j, "SPDXID", src_ids[i]);
 		kv(&j, "name", s->name ? s->name : s->uri);
-		kv(&j, "versionInfo", s->version ? s->version : (s->commit ? s->commit : "NOASSERTION"));
+		kv(&j, "versionInfo",
+		   s->version ? s->version : (s->commit ? s->commit : "NOASSERTION"));
 		bd_buf_reset(&tmp);
 		if (git)
 			bd_buf_printf(&tmp, "git+%s%s%s", s->uri, s->commit ? "@" : "",
-				      s->commit ? s->commit : "");
+			              s->commit ? s->commit : "");
 		else
 			bd_buf_puts(&tmp, s->uri);
 		kv(&j, "downloadLocation", tmp.data);

@@ -18,9 +18,9 @@
 #include "common/util.h"
 
 struct bd_sbom_source {
-	const char *kind;    /* "fetch" or "git" */
-	const char *uri;     /* download URI or repository */
-	const char *sha256;  /* fetch: checksums (either may be NULL) */
+	const char *kind;   /* "fetch" or "git" */
+	const char *uri;    /* download URI or repository */
+	const char *sha256; /* fetch: checksums (either may be NULL) */
 	const char *sha512;
 	const char *commit;  /* git: the checked-out commit */
 	const char *name;    /* purl name */
@@ -34,11 +34,11 @@ struct bd_sbom_envpkg {
 };
 
 struct bd_sbom_input {
-	const char *namespace_; /* distribution name in purls ("builderd") */
+	const char *namespace_;            /* distribution name in purls ("builderd") */
 	const char *name, *version, *arch; /* the package, version with -rN */
-	const char *license;		   /* SPDX expression, or NULL */
+	const char *license;               /* SPDX expression, or NULL */
 	const char *description, *url;
-	const char *origin;			/* the main package of the build */
+	const char *origin;                      /* the main package of the build */
 	const char *recipe_name, *recipe_sha256; /* the build configuration */
 	uint64_t source_date_epoch;
 	const struct bd_sbom_source *sources;
@@ -49,7 +49,7 @@ struct bd_sbom_input {
 
 /* Write the document to @out (pretty-printed, trailing newline). */
 int bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* The path inside the package: "var/lib/db/sbom/<name>-<version>.spdx.json". */
 char *bd_sbom_path(const char *name, const char *version);

@@ -14,11 +14,16 @@
 #include "proto/json.h"
 
 static const struct bd_sbom_source sources[] = {
-	{ .kind = "fetch", .uri = "https://example.org/x-1.0.tar.gz",
-	  .sha256 = "8fe5c46e71dcf5352e452ca7609fb246161d8c5c51a020f7c23fdad77580bc7c", .name = "x",
+	{ .kind = "fetch",
+	  .uri = "https://example.org/x-1.0.tar.gz",
+	  .sha256 = "8fe5c46e71dcf5352e452ca7609fb246161d8c5c51a020f7c23fdad77580bc7c",
+	  .name = "x",
 	  .version = "1.0" },
-	{ .kind = "git", .uri = "https://example.org/y.git",
-	  .commit = "0123456789abcdef0123456789abcdef01234567", .name = "y", .version = "v2" },
+	{ .kind = "git",
+	  .uri = "https://example.org/y.git",
+	  .commit = "0123456789abcdef0123456789abcdef01234567",
+	  .name = "y",
+	  .version = "v2" },
 };
 
 static void
@@ -26,9 +31,16 @@ sbom_is_deterministic_json(void **state)
 {
 	struct bd_sbom_envpkg env = { .name = "base-layer", .version = "busybox" };
 	struct bd_sbom_input in = {
-		.name = "x", .version = "1.0-r0", .arch = "x86_64", .license = "MIT",
-		.recipe_name = "x.yaml", .recipe_sha256 = sources[0].sha256,
-		.source_date_epoch = 1700000000, .sources = sources, .nsources = 2, .env = &env,
+		.name = "x",
+		.version = "1.0-r0",
+		.arch = "x86_64",
+		.license = "MIT",
+		.recipe_name = "x.yaml",
+		.recipe_sha256 = sources[0].sha256,
+		.source_date_epoch = 1700000000,
+		.sources = sources,
+		.nsources = 2,
+		.env = &env,
 		.nenv = 1,
 	};
 	struct bd_buf a = { 0 }, b = { 0 };
@@ -42,7 +54,7 @@ sbom_is_deterministic_json(void **state)
 	assert_non_null(j);
 	assert_string_equal(bd_json_str(bd_json_get(j, "spdxVersion")), "SPDX-2.3");
 	assert_string_equal(bd_json_str(bd_json_get(bd_json_get(j, "creationInfo"), "created")),
-			    "2023-11-14T22:13:20Z");
+	                    "2023-11-14T22:13:20Z");
 	assert_int_equal(bd_json_array_size(bd_json_get(j, "packages")), 5);
 	assert_int_equal(bd_json_array_size(bd_json_get(j, "relationships")), 5);
 	assert_non_null(strstr(a.data, "git+https://example.org/y.git@0123456789abcdef"));
