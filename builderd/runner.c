@@ -38,6 +38,7 @@
 #include "apk/extract.h"
 #include "apk/pack.h"
 #include "apk/sbom.h"
+#include "builderd/env.h"
 #include "common/cleanup.h"
 #include "proto/http.h"
 #include "proto/json.h"
@@ -68,7 +69,63 @@ struct runner {
 	char failed_step[256];
 	char error[2048];
 	char git_commit[64], git_repo[512]; /* the first git-checkout, for the SBOM */
+	struct bd_env_result env;           /* the build environment, when made of packages */
 };
+
+static void logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+plan_strv(struct bd_strv *dst, const struct bd_plan_strv *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		bd_strv_push(dst, src->v[i]);
+}
+
+/* Build (or reuse) the APK layer for @e; 0 with res->layer NULL when the
+ * environment names no repositories (the base rootfs is used). */
+static int
+env_layer(struct runner *r, const struct bd_plan_imgenv *e, struct bd_env_result *res,
+          struct bd_err *err)
+{
+	struct bd_strv repos = { 0 }, keys = { 0 }, pkgs = { 0 };
+	_cleanup_free_ char *pc = bd_xasprintf("%s/apk", r->cache_dir);
+	_cleanup_free_ char *lc = bd_xasprintf("%s/layers", r->cache_dir);
+	uint64_t t0 = bd_now_ns();
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (e->repositories.n == 0) {
+		for (size_t i = 0; i < e->packages.n; i++)
+			logline("    environment: %s is expected from the base rootfs",
+			        e->packages.v[i]);
+		return 0;
+	}
+	plan_strv(&repos, &e->repositories);
+	plan_strv(&keys, &e->keyring);
+	plan_strv(&pkgs, &e->packages);
+	struct bd_env_spec spec = {
+		.arch = r->arch,
+		.repositories = &repos,
+		.keyring = &keys,
+		.packages = &pkgs,
+		.pkg_cache = pc,
+		.layer_cache = lc,
+	};
+	rc = bd_mkdir_p(pc, 0755, err);
+	if (rc == 0)
+		rc = bd_env_build(&spec, res, err);
+	if (rc == 0) {
+		logline("    environment: %zu packages, layer apk-%.12s (%s, %.0f ms)",
+		        res->resolved.n, res->digest, res->cached ? "cached" : "built",
+		        (double)(bd_now_ns() - t0) / 1e6);
+		for (size_t i = 0; i < res->resolved.n; i++)
+			logline("      %s", res->resolved.v[i]);
+	}
+	bd_strv_free(&repos);
+	bd_strv_free(&keys);
+	bd_strv_free(&pkgs);
+	return rc;
+}
 
 /* Record why step @name failed: "step i/n (name): message". */
 static void step_error(struct runner *r, const char *name, const char *fmt, ...)
@@ -1116,11 +1173,24 @@ write_sboms(struct runner *r, const char *recipe, size_t recipe_len, struct bd_e
 			};
 		}
 	}
-	struct bd_sbom_envpkg env = {
+	struct bd_sbom_envpkg base = {
 		.name = "base-layer",
 		.version = lname,
 		.checksum = layer_hex[0] ? layer_hex : NULL,
 	};
+	/* an APK environment is listed package by package */
+	size_t nenv = r->env.resolved.n ? r->env.resolved.n : 1;
+	struct bd_sbom_envpkg *env = bd_xcalloc(nenv, sizeof(*env));
+	char **parts = bd_xcalloc(nenv * 3, sizeof(char *));
+	if (!r->env.resolved.n)
+		env[0] = base;
+	for (size_t i = 0; i < r->env.resolved.n; i++) {
+		char *line = bd_xstrdup(r->env.resolved.v[i]), *save = NULL;
+		parts[3 * i] = line;
+		env[i].name = strtok_r(line, " ", &save);
+		env[i].version = strtok_r(NULL, " ", &save);
+		env[i].checksum = strtok_r(NULL, " ", &save);
+	}
 	for (size_t i = 0; i <= r->plan->n_subpkgs && rc == 0; i++) {
 		const struct bd_plan_package *p = i ? &r->plan->subpkgs[i - 1] : &r->plan->pkg;
 		struct bd_sbom_input in = {
@@ -1137,8 +1207,8 @@ write_sboms(struct runner *r, const char *recipe, size_t recipe_len, struct bd_e
 			.source_date_epoch = r->sde,
 			.sources = src,
 			.nsources = ns,
-			.env = &env,
-			.nenv = 1,
+			.env = env,
+			.nenv = nenv,
 		};
 		struct bd_buf doc = { 0 };
 		_cleanup_free_ char *rel = bd_sbom_path(p->name, p->full_version);
@@ -1159,6 +1229,10 @@ write_sboms(struct runner *r, const char *recipe, size_t recipe_len, struct bd_e
 			rc = chown_build(r, top, err);
 		bd_buf_free(&doc);
 	}
+	for (size_t i = 0; i < nenv * 3; i++)
+		free(parts[i]);
+	free(parts);
+	free(env);
 	free(src);
 	return rc;
 }
@@ -1182,6 +1256,10 @@ write_result(struct runner *r, bool ok, struct bd_json *artifacts)
 	bd_json_set_int(res, "peak_memory", (int64_t)r->peak);
 	bd_json_set(o, "resources", res);
 	bd_json_set_int(o, "source_date_epoch", (int64_t)r->sde);
+	struct bd_json *env = bd_json_array();
+	for (size_t i = 0; i < r->env.resolved.n; i++)
+		bd_json_append(env, bd_json_string(r->env.resolved.v[i]));
+	bd_json_set(o, "environment", env);
 	bd_json_set(o, "artifacts", artifacts ? artifacts : bd_json_array());
 	s = bd_json_dump(o, true);
 	bd_json_free(o);
@@ -1294,6 +1372,15 @@ bd_runner_main(const char *dir)
 			goto done;
 		}
 	}
+
+	/* the build environment: packages from signed repositories, or the base */
+	if (env_layer(&r, &r.plan->build_env, &r.env, &err) < 0) {
+		step_error(&r, "environment", "%s", err.msg);
+		logline("!!! %s", r.error);
+		goto done;
+	}
+	if (r.env.layer)
+		r.layers[0] = r.env.layer;
 
 	/* 3: the steps */
 	for (size_t i = 0; i < r.plan->n_steps; i++) {
@@ -1429,6 +1516,7 @@ done:
 	free(cfg_deps);
 	free(cfg_prov);
 	bd_apk_privkey_free(key);
+	bd_env_result_free(&r.env);
 	bd_plan_free(r.plan);
 	bd_json_free(r.spec);
 	bd_buf_free(&spec);

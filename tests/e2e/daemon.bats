@@ -430,3 +430,83 @@ for i in $(seq 1 3000); do echo "second burst $i"; done >&2')
 	run "$BCTL" rebuild-check 999
 	[ "$status" -eq 1 ]
 }
+
+@test "bootstrap: a busybox package from the base rootfs, then a build in a rootfs made only of packages" {
+	need_shared
+	# no host paths in the sandbox: the rootfs is the packages alone
+	BD_NO_TOOLCHAIN=1 start_daemon --workers 1
+	cat >"$D/busybox.yaml" <<'EOR'
+package:
+  name: busybox
+  version: 1.36.0
+  epoch: 0
+  description: busybox and its applet links, taken from the base rootfs
+  copyright:
+    - license: GPL-2.0-only
+pipeline:
+  - runs: |
+      mkdir -p ${{targets.destdir}}/bin
+      cp /bin/busybox ${{targets.destdir}}/bin/busybox
+      chmod 755 ${{targets.destdir}}/bin/busybox
+      for l in $(/bin/busybox --list-full); do
+        [ "$l" = bin/busybox ] && continue
+        mkdir -p "${{targets.destdir}}/${l%/*}"
+        ln -s /bin/busybox "${{targets.destdir}}/$l"
+      done
+EOR
+	run "$BCTL" submit --wait "$D/busybox.yaml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	key=$(ls "$D"/state/keys/*.rsa.pub)
+	cat >"$D/onlypkgs.yaml" <<EOR
+package:
+  name: onlypkgs
+  version: 1.0.0
+  epoch: 0
+  description: built in a rootfs made of packages only
+  copyright:
+    - license: MIT
+environment:
+  contents:
+    repositories:
+      - $D/state/repo
+      - $BUILDERD_SHARED/vectors/melange-repo
+    keyring:
+      - $key
+      - $BUILDERD_SHARED/vectors/melange-repo/keys/melange.rsa.pub
+    packages:
+      - busybox
+      - replayout
+pipeline:
+  - runs: |
+      # no base rootfs: its /etc/passwd is absent; the packages are there
+      test ! -e /etc/passwd
+      grep -q '^P:busybox$' /lib/apk/db/installed
+      grep -q '^P:replayout$' /lib/apk/db/installed
+      grep -q '^P:pretend-baselayout$' /lib/apk/db/installed
+      grep -q '^R:busybox$' /lib/apk/db/installed
+      cat /etc/apk/world
+      mkdir -p \${{targets.destdir}}/usr/share/onlypkgs
+      cp /etc/os-release \${{targets.destdir}}/usr/share/onlypkgs/os-release
+EOR
+	run "$BCTL" submit --follow "$D/onlypkgs.yaml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"environment: 3 packages, layer apk-"*"(built"* ]]
+	# the same environment again is ready from the cache
+	sed 's/version: 1.0.0/version: 1.0.1/' "$D/onlypkgs.yaml" >"$D/onlypkgs2.yaml"
+	run "$BCTL" submit --follow "$D/onlypkgs2.yaml"
+	[ "$status" -eq 0 ]
+	[[ $output == *"environment: 3 packages, layer apk-"*"(cached"* ]]
+	# the SBOM lists the environment's packages
+	mkdir "$D/x"
+	tar -xzf "$D/state/repo/$(uname -m)/onlypkgs-1.0.0-r0.apk" -C "$D/x" 2>/dev/null
+	grep -q '"name": "replayout"' "$D/x/var/lib/db/sbom/onlypkgs-1.0.0-r0.spdx.json"
+	grep -q '"name": "busybox"' "$D/x/var/lib/db/sbom/onlypkgs-1.0.0-r0.spdx.json"
+	# an index signed by a key outside the keyring is an error, not a warning
+	sed "s|      - $key||" "$D/onlypkgs.yaml" | sed 's/version: 1.0.0/version: 1.0.2/' >"$D/untrusted.yaml"
+	run "$BCTL" submit --wait "$D/untrusted.yaml"
+	[ "$status" -eq 1 ]
+	id=${lines[0]}
+	[[ $(job_field "$id" '["error"]') == *"environment"* ]]
+}

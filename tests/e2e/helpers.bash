@@ -30,6 +30,7 @@ BUILDERD="${BUILDERD_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/builderd"
 # host toolchain paths bound read-only into sandboxes (for C builds)
 host_toolchain_args() {
 	local p
+	[[ -n ${BD_NO_TOOLCHAIN:-} ]] && return 0
 	for p in /usr /lib /lib64 /etc/alternatives; do
 		[[ -e $p ]] && printf -- '--extra-ro-path\n%s\n' "$p"
 	done
