@@ -45,7 +45,7 @@ fetch_cb(void *ctx, const char *url, int out_fd, struct bd_err *err)
 /* lib/apk/db/installed entry for one package, with its files. */
 static int
 installed_entry(const struct bd_apk_solved_pkg *p, const char *apk, struct bd_buf *out,
-		struct bd_err *err)
+                struct bd_err *err)
 {
 	struct bd_apk_read_opts ro = { .keys_dirfd = -1, .list_entries = true };
 	struct bd_apk_file f;
@@ -112,7 +112,7 @@ write_file(const char *root, const char *rel, const char *data, size_t n, struct
 /* Make the layer for @sol in @dir (which must not exist). */
 static int
 make_layer(struct bd_apk_repos *rs, const struct bd_apk_solution *sol, const struct bd_strv *paths,
-	   const struct bd_env_spec *spec, const char *dir, struct bd_err *err)
+           const struct bd_env_spec *spec, const char *dir, struct bd_err *err)
 {
 	struct bd_buf installed = { 0 }, text = { 0 };
 	_cleanup_close_ int dfd = -1;
@@ -131,13 +131,13 @@ make_layer(struct bd_apk_repos *rs, const struct bd_apk_solution *sol, const str
 		r = bd_extract_fd(in, paths->v[i], dfd, &eo, NULL, err);
 		if (r < 0)
 			return bd_err_prefix(err, "install %s-%s: ", sol->pkgs[i].name,
-					     sol->pkgs[i].version);
+			                     sol->pkgs[i].version);
 		r = installed_entry(&sol->pkgs[i], paths->v[i], &installed, err);
 		if (r < 0)
 			goto out;
 	}
 	r = write_file(dir, "lib/apk/db/installed", installed.data ? installed.data : "",
-		       installed.len, err);
+	               installed.len, err);
 	for (size_t i = 0; r == 0 && i < spec->packages->n; i++)
 		bd_buf_printf(&text, "%s\n", spec->packages->v[i]);
 	if (r == 0)
@@ -145,10 +145,10 @@ make_layer(struct bd_apk_repos *rs, const struct bd_apk_solution *sol, const str
 	bd_buf_reset(&text);
 	for (size_t i = 0; r == 0 && i < rs->n; i++)
 		bd_buf_printf(&text, "%s%s%s\n", rs->v[i].tag ? "@" : "",
-			      rs->v[i].tag ? rs->v[i].tag : "", rs->v[i].url);
+		              rs->v[i].tag ? rs->v[i].tag : "", rs->v[i].url);
 	if (r == 0)
 		r = write_file(dir, "etc/apk/repositories", text.data ? text.data : "", text.len,
-			       err);
+		               err);
 	bd_buf_reset(&text);
 	bd_buf_printf(&text, "%s\n", rs->arch);
 	if (r == 0)
@@ -159,7 +159,8 @@ make_layer(struct bd_apk_repos *rs, const struct bd_apk_solution *sol, const str
 		const char *base = strrchr(k, '/');
 		struct bd_buf kb = { 0 };
 		base = base ? base + 1 : k;
-		if (strstr(k, "://") == NULL && bd_read_file_at(AT_FDCWD, k, 65536, &kb, err) == 0) {
+		if (strstr(k, "://") == NULL &&
+		    bd_read_file_at(AT_FDCWD, k, 65536, &kb, err) == 0) {
 			_cleanup_free_ char *rel = bd_xasprintf("etc/apk/keys/%s", base);
 			r = write_file(dir, rel, kb.data, kb.len, err);
 		}
@@ -202,7 +203,7 @@ bd_env_build(const struct bd_env_spec *spec, struct bd_env_result *res, struct b
 	if (r < 0)
 		goto out;
 	r = bd_apk_solve(rs.db, (const char *const *)(void *)spec->packages->v, spec->packages->n,
-			 NULL, &sol, err);
+	                 NULL, &sol, err);
 	if (r < 0)
 		goto out;
 	r = bd_apk_repos_fetch_solution(&rs, &sol, &paths, err);
@@ -212,10 +213,10 @@ bd_env_build(const struct bd_env_spec *spec, struct bd_env_result *res, struct b
 	bd_buf_printf(&key, "arch %s\n", rs.arch);
 	for (size_t i = 0; i < sol.n; i++) {
 		bd_buf_printf(&key, "%s %s %s\n", sol.pkgs[i].name, sol.pkgs[i].version,
-			      sol.pkgs[i].csum);
+		              sol.pkgs[i].csum);
 		bd_strv_push_owned(&res->resolved,
-				   bd_xasprintf("%s %s %s", sol.pkgs[i].name, sol.pkgs[i].version,
-						sol.pkgs[i].csum));
+		                   bd_xasprintf("%s %s %s", sol.pkgs[i].name, sol.pkgs[i].version,
+		                                sol.pkgs[i].csum));
 	}
 	bd_hash_buf(BD_HASH_SHA256, key.data, key.len, d);
 	bd_hex(d, 32, hex);

@@ -70,6 +70,7 @@ struct runner {
 	char error[2048];
 	char git_commit[64], git_repo[512]; /* the first git-checkout, for the SBOM */
 	struct bd_env_result env;           /* the build environment, when made of packages */
+	bool in_test;                       /* running a test guest */
 };
 
 static void logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -418,7 +419,9 @@ sandbox_common(struct runner *r, struct argv *a, bool network)
 	arg(a, "--bind");
 	arg(a, "%s", r->cur_ws);
 	arg(a, "%s", BD_PLAN_HOME);
-	const struct bd_json *ro = bd_json_get(r->spec, "extra_ro_paths");
+	/* the admin's host paths (a toolchain) are for builds; a test guest
+	 * is the package and its environment only */
+	const struct bd_json *ro = r->in_test ? NULL : bd_json_get(r->spec, "extra_ro_paths");
 	for (size_t i = 0; i < bd_json_array_size(ro); i++) {
 		const char *p = bd_json_str(bd_json_array_get(ro, i));
 		if (p && access(p, F_OK) == 0) {
@@ -739,7 +742,10 @@ run_git(struct runner *r, const struct bd_plan_git *g, const char *workdir, cons
 	struct sbres s;
 	struct bd_err err = { 0 };
 	_cleanup_free_ char *wd = host_path(r, workdir, &err);
-	_cleanup_free_ char *repo = shell_quote(g->repository);
+	/* a local repository is bound read-only at /mnt/source (/tmp is the
+	 * sandbox's own tmpfs, so host paths there cannot be mount points) */
+	bool local_repo = g->repository[0] == '/' || strncmp(g->repository, "file://", 7) == 0;
+	_cleanup_free_ char *repo = shell_quote(local_repo ? "/mnt/source" : g->repository);
 	_cleanup_free_ char *dest = shell_quote(g->destination ? g->destination : ".");
 	const char *ref = g->tag ? g->tag : g->branch;
 	bool local = g->repository[0] == '/' || strncmp(g->repository, "file://", 7) == 0;
@@ -799,7 +805,7 @@ run_git(struct runner *r, const struct bd_plan_git *g, const char *workdir, cons
 		const char *p = g->repository + (g->repository[0] == '/' ? 0 : 7);
 		arg(&a, "--ro-bind");
 		arg(&a, "%s", p);
-		arg(&a, "%s", p);
+		arg(&a, "/mnt/source");
 	}
 	arg(&a, "--chdir");
 	arg(&a, "%s", workdir);
@@ -1046,9 +1052,19 @@ run_tests(struct runner *r, const struct bd_json *artifacts)
 		size_t nl = 1;
 		int rc = 0;
 
+		struct bd_env_result tenv = { 0 };
 		if (tst->n_steps == 0)
 			continue;
 		r->layers[0] = r->rootfs;
+		/* a test environment with repositories is built like the build's */
+		if (env_layer(r, &tst->env, &tenv, &err) < 0) {
+			step_error(r, "test environment", "%s", err.msg);
+			logline("!!! %s", r->error);
+			return -1;
+		}
+		if (tenv.layer)
+			r->layers[0] = layer_mem[0] = bd_steal_ptr(&tenv.layer);
+		bd_env_result_free(&tenv);
 		/* the package under test, then other packages of this build */
 		const char *file = built_file(r, artifacts, tst->package);
 		if (!file) {
@@ -1085,6 +1101,7 @@ run_tests(struct runner *r, const struct bd_json *artifacts)
 		r->nlayers = nl;
 		r->cur_ws = ws;
 		r->cur_ovl = ovl;
+		r->in_test = true;
 		if (bd_mkdir_p(ws, 0755, &err) < 0 || bd_mkdir_p(ovl, 0755, &err) < 0 ||
 		    copy_tree(src, ws, &err) < 0 || chown_build(r, ws, &err) < 0) {
 			step_error(r, "test", "test workspace: %s", err.msg);
@@ -1122,9 +1139,10 @@ run_tests(struct runner *r, const struct bd_json *artifacts)
 		for (size_t i = 0; i < BD_ARRAY_SIZE(layer_mem); i++)
 			free(layer_mem[i]);
 		r->nlayers = 1;
-		r->layers[0] = r->rootfs;
+		r->layers[0] = r->env.layer ? r->env.layer : r->rootfs;
 		r->cur_ws = r->ws;
 		r->cur_ovl = r->ovl;
+		r->in_test = false;
 		if (rc < 0)
 			return -1;
 	}

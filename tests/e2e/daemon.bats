@@ -510,3 +510,91 @@ EOR
 	id=${lines[0]}
 	[[ $(job_field "$id" '["error"]') == *"environment"* ]]
 }
+
+@test "recipe tests run in a fresh guest before publication; a failing test fails the job" {
+	start_daemon --workers 1
+	cat >"$D/tested.yaml" <<'EOR'
+package:
+  name: tested
+  version: 1.0.0
+  epoch: 0
+  description: a package with a test
+  copyright:
+    - license: MIT
+pipeline:
+  - runs: |
+      mkdir -p ${{targets.destdir}}/usr/bin
+      printf '#!/bin/sh\necho tested-ok\n' > ${{targets.destdir}}/usr/bin/tested
+      chmod 755 ${{targets.destdir}}/usr/bin/tested
+test:
+  pipeline:
+    - name: runs the installed program
+      runs: |
+        # a fresh guest: the package is installed, the build workspace is not
+        test ! -e /home/build/melange-out
+        [ "$(tested)" = tested-ok ]
+EOR
+	run "$BCTL" submit --follow "$D/tested.yaml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"==> [3/3] test tested: runs the installed program"* ]]
+	[[ $output == *"<== [3/3] test tested: runs the installed program: ok"* ]]
+	# a failing test: nothing is published, the failing test step is named
+	sed -e 's/version: 1.0.0/version: 1.0.1/' -e 's/= tested-ok ]/= something-else ]/' \
+		"$D/tested.yaml" >"$D/broken.yaml"
+	run "$BCTL" submit --wait "$D/broken.yaml"
+	[ "$status" -eq 1 ]
+	id=${lines[0]}
+	[ "$(job_field "$id" '["failed_step"]')" = "test tested: runs the installed program" ]
+	[ ! -e "$D/state/repo/$(uname -m)/tested-1.0.1-r0.apk" ]
+	# --skip-tests builds and publishes it anyway, and says so on the job
+	run "$BCTL" submit --wait --skip-tests "$D/broken.yaml"
+	[ "$status" -eq 0 ]
+	id=${lines[0]}
+	[ "$(job_field "$id" '["skip_tests"]')" = True ]
+	[ -e "$D/state/repo/$(uname -m)/tested-1.0.1-r0.apk" ]
+}
+
+@test "SOURCE_DATE_EPOCH comes from the git-checkout commit time" {
+	git init -q "$D/src"
+	echo "int x;" >"$D/src/x.c"
+	git -C "$D/src" add x.c
+	GIT_COMMITTER_DATE="@1600000000 +0000" GIT_AUTHOR_DATE="@1600000000 +0000" \
+		git -C "$D/src" -c user.name=t -c user.email=t@t commit -q -m one
+	commit=$(git -C "$D/src" rev-parse HEAD)
+	chmod -R a+rX "$D/src" "$D"
+	start_daemon --workers 1
+	cat >"$D/gitted.yaml" <<EOR
+package:
+  name: gitted
+  version: 1.0.0
+  epoch: 0
+  description: from git
+  copyright:
+    - license: MIT
+pipeline:
+  - uses: git-checkout
+    with:
+      repository: $D/src
+      expected-commit: $commit
+      destination: src
+  - runs: |
+      test -f src/x.c
+      mkdir -p \${{targets.destdir}}/usr/share/gitted
+      cp src/x.c \${{targets.destdir}}/usr/share/gitted/
+EOR
+	run "$BCTL" submit --follow --source-date-epoch 1234 "$D/gitted.yaml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"SOURCE_DATE_EPOCH=1600000000 from commit $commit"* ]]
+	id=${lines[0]}
+	[ "$(job_field "$id" '["source_date_epoch"]')" -eq 1600000000 ]
+	run "$BCTL" inspect "$D/state/repo/$(uname -m)/gitted-1.0.0-r0.apk"
+	[[ $output == *"builddate    1600000000"* ]]
+	# a wrong expected-commit fails the step
+	sed "s/expected-commit: $commit/expected-commit: 0123456789012345678901234567890123456789/; s/version: 1.0.0/version: 1.0.1/" \
+		"$D/gitted.yaml" >"$D/badgit.yaml"
+	run "$BCTL" submit --wait "$D/badgit.yaml"
+	[ "$status" -eq 1 ]
+	[[ $output == *"is not at the expected commit"* ]]
+}
