@@ -176,6 +176,8 @@ bctl_print_job(const struct bd_job *j, bool detailed)
 		printf("resources  wall %.1fs, cpu %.1fs, peak memory %.1f MiB\n",
 		       j->wall_ms / 1000.0, j->cpu_ms / 1000.0, (double)j->peak_memory / 1048576.0);
 	printf("log        %lld bytes\n", (long long)j->log_size);
+	for (size_t i = 0; i < j->environment.n; i++)
+		printf("env        %s\n", j->environment.v[i]);
 	for (size_t i = 0; i < j->nartifacts; i++)
 		printf("artifact   %s/%s %lld bytes %s%s\n", j->artifacts[i].arch,
 		       j->artifacts[i].file, (long long)j->artifacts[i].size,

@@ -99,6 +99,8 @@ static const char *const migrations[] = {
 	" WHERE published_at IS NOT NULL;",
 	/* 2: rebuild checks (a job that rebuilds a published job and compares) */
 	"ALTER TABLE jobs ADD COLUMN rebuild_of INTEGER REFERENCES jobs(id);",
+	/* 3: the resolved build environment ("name version checksum" lines) */
+	"ALTER TABLE jobs ADD COLUMN environment TEXT;",
 };
 
 static int
@@ -400,7 +402,21 @@ fail:
 	"id, state, priority, submitter_uid, recipe_name, recipe_digest, arch, package, version," \
 	" attempts, max_attempts, created_at, started_at, finished_at, step_index, step_total,"   \
 	" step_name, error, failed_step, retry_of, source_date_epoch, skip_tests, wall_ms,"       \
-	" cpu_ms, peak_memory, rebuild_of"
+	" cpu_ms, peak_memory, rebuild_of, environment"
+
+static void
+split_lines(struct bd_strv *sv, const unsigned char *s)
+{
+	const char *p = (const char *)s;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n)
+			bd_strv_push_owned(sv, bd_xstrndup(p, n));
+		p = nl ? nl + 1 : p + n;
+	}
+}
 
 static void
 row_to_job(sqlite3_stmt *st, struct bd_job *j)
@@ -432,6 +448,7 @@ row_to_job(sqlite3_stmt *st, struct bd_job *j)
 	j->cpu_ms = sqlite3_column_int64(st, 23);
 	j->peak_memory = sqlite3_column_int64(st, 24);
 	j->rebuild_of = sqlite3_column_int64(st, 25);
+	split_lines(&j->environment, sqlite3_column_text(st, 26));
 }
 
 static int
@@ -672,6 +689,26 @@ bd_db_job_set_step(struct bd_db *db, int64_t id, int index, int total, const cha
 	bind_text(st, 3, name);
 	sqlite3_bind_int64(st, 4, id);
 	return step_done(db, st, "set step", err);
+}
+
+int
+bd_db_job_set_environment(struct bd_db *db, int64_t id, const struct bd_strv *env,
+                          struct bd_err *err)
+{
+	static const char sql[] = "UPDATE jobs SET environment=? WHERE id=?";
+	sqlite3_stmt *st = stmt(db, sql, err);
+	struct bd_buf b = { 0 };
+	int r;
+
+	if (!st)
+		return -err->code;
+	for (size_t i = 0; i < env->n; i++)
+		bd_buf_printf(&b, "%s\n", env->v[i]);
+	bind_text(st, 1, b.data ? b.data : "");
+	sqlite3_bind_int64(st, 2, id);
+	r = step_done(db, st, "set environment", err);
+	bd_buf_free(&b);
+	return r;
 }
 
 int

@@ -69,6 +69,9 @@ int bd_db_job_set_runner(struct bd_db *db, int64_t id, int pid, struct bd_err *e
     __attribute__((warn_unused_result));
 int bd_db_job_set_step(struct bd_db *db, int64_t id, int index, int total, const char *name,
                        struct bd_err *err) __attribute__((warn_unused_result));
+/* Record the packages a build environment was made of. */
+int bd_db_job_set_environment(struct bd_db *db, int64_t id, const struct bd_strv *env,
+                              struct bd_err *err) __attribute__((warn_unused_result));
 /* Record the SOURCE_DATE_EPOCH a build used. */
 int bd_db_job_set_sde(struct bd_db *db, int64_t id, int64_t sde, struct bd_err *err)
     __attribute__((warn_unused_result));

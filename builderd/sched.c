@@ -483,6 +483,14 @@ finish_job(struct bd_daemon *d, struct bd_slot *s, int status)
 		struct bd_err e2 = { 0 };
 		if (sde && bd_db_job_set_sde(d->db, job, sde, &e2) < 0)
 			bd_warn(&d->log, "job=%lld %s", (long long)job, e2.msg);
+		const struct bd_json *envj = bd_json_get(res, "environment");
+		struct bd_strv env = { 0 };
+		for (size_t i = 0; i < bd_json_array_size(envj); i++)
+			if (bd_json_str(bd_json_array_get(envj, i)))
+				bd_strv_push(&env, bd_json_str(bd_json_array_get(envj, i)));
+		if (env.n && bd_db_job_set_environment(d->db, job, &env, &e2) < 0)
+			bd_warn(&d->log, "job=%lld %s", (long long)job, e2.msg);
+		bd_strv_free(&env);
 	}
 	if (rr.wall_ms == 0)
 		rr.wall_ms = (int64_t)(run_s * 1000);

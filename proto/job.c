@@ -45,6 +45,7 @@ bd_job_free(struct bd_job *j)
 	free(j->step_name);
 	free(j->error);
 	free(j->failed_step);
+	bd_strv_free(&j->environment);
 	for (size_t i = 0; i < j->nartifacts; i++) {
 		struct bd_artifact *a = &j->artifacts[i];
 		free(a->name);
@@ -100,6 +101,10 @@ bd_job_to_json(const struct bd_job *j, bool with_events)
 	bd_json_set_str(o, "failed_step", j->failed_step);
 	set_time(o, "retry_of", j->retry_of);
 	set_time(o, "rebuild_of", j->rebuild_of);
+	struct bd_json *env = bd_json_array();
+	for (size_t i = 0; i < j->environment.n; i++)
+		bd_json_append(env, bd_json_string(j->environment.v[i]));
+	bd_json_set(o, "environment", env);
 	set_time(o, "source_date_epoch", j->source_date_epoch);
 	bd_json_set_bool(o, "skip_tests", j->skip_tests);
 	bd_json_set_int(o, "log_size", j->log_size);
@@ -189,6 +194,12 @@ bd_job_from_json(const struct bd_json *o, struct bd_job *j, struct bd_err *err)
 	j->failed_step = get_str(o, "failed_step");
 	j->retry_of = get_int(o, "retry_of");
 	j->rebuild_of = get_int(o, "rebuild_of");
+	const struct bd_json *env = bd_json_get(o, "environment");
+	for (size_t i = 0; i < bd_json_array_size(env); i++) {
+		const char *e = bd_json_str(bd_json_array_get(env, i));
+		if (e)
+			bd_strv_push(&j->environment, e);
+	}
 	j->source_date_epoch = get_int(o, "source_date_epoch");
 	j->skip_tests = bd_json_bool_value(bd_json_get(o, "skip_tests"));
 	j->log_size = get_int(o, "log_size");

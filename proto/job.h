@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/util.h"
 #include "proto/json.h"
 
 enum bd_job_state {
@@ -49,8 +50,9 @@ struct bd_job {
 	int step_index, step_total;                  /* step_total 0 = no step */
 	char *step_name;
 	char *error, *failed_step;
-	int64_t retry_of;   /* 0 = null */
-	int64_t rebuild_of; /* a rebuild check of this job; 0 = null */
+	int64_t retry_of;           /* 0 = null */
+	int64_t rebuild_of;         /* a rebuild check of this job; 0 = null */
+	struct bd_strv environment; /* "name version checksum" of the build environment */
 	int64_t source_date_epoch;
 	bool skip_tests;
 	int64_t log_size;

@@ -493,6 +493,11 @@ EOR
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *"environment: 3 packages, layer apk-"*"(built"* ]]
+	# the resolved set is recorded on the job
+	id=${lines[0]}
+	run "$BCTL" status "$id"
+	[[ $output == *"env        busybox 1.36.0-r0 Q1"* ]]
+	[[ $output == *"env        replayout 1.0.0-r0 Q11/HhSewwwOXgl0r0ffb0O0BRtYc="* ]]
 	# the same environment again is ready from the cache
 	sed 's/version: 1.0.0/version: 1.0.1/' "$D/onlypkgs.yaml" >"$D/onlypkgs2.yaml"
 	run "$BCTL" submit --follow "$D/onlypkgs2.yaml"
