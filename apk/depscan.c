@@ -891,43 +891,16 @@ scan_file(struct scan *sc, int dfd, const char *path, const char *name, const st
 }
 
 static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 walk(struct scan *sc, int dfd, const char *prefix, unsigned depth, struct bd_err *err)
 {
 	struct bd_apk_depscan *o = sc->out;
-	_cleanup_closedir_ DIR *d = NULL;
 	struct bd_strv names = { 0 };
-	struct dirent *de;
-	int r = 0;
-	int fd = dup(dfd);
+	int r;
 
-	if (fd < 0)
-		return bd_err_set(err, errno, "dup");
-	d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return bd_err_set(err, e, "opendir %s", *prefix ? prefix : ".");
-	}
-	rewinddir(d);
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		bd_strv_push(&names, de->d_name);
-	}
-	if (errno) {
-		r = bd_err_set(err, errno, "readdir %s", *prefix ? prefix : ".");
+	/* byte order: reproducible whatever the filesystem returns */
+	r = bd_dir_names_sorted(dfd, *prefix ? prefix : ".", &names, err);
+	if (r < 0)
 		goto out;
-	}
-	/* byte order, as melange's fs.WalkDir and our packer: "last wins" and
-	 * "first wins" rules give the same answer on every filesystem */
-	if (names.n > 1)
-		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
 
 	for (size_t i = 0; i < names.n; i++) {
 		const char *name = names.v[i];

@@ -90,12 +90,6 @@ free_walk(struct walk *w)
 	free(w->v);
 }
 
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Does relative symlink @target, placed in directory @dir (relative to the
  * package root), stay inside the root when resolved lexically? */
 static bool
@@ -174,33 +168,13 @@ check_mode(const char *path, const struct stat *st, const struct walk *w, struct
 static int
 walk_dir(struct walk *w, int dfd, const char *prefix, unsigned depth, struct bd_err *err)
 {
-	_cleanup_closedir_ DIR *d = NULL;
 	struct bd_strv names = { 0 };
-	struct dirent *de;
-	int r = 0;
-	int fd = dup(dfd);
+	int r;
 
-	if (fd < 0)
-		return bd_err_set(err, errno, "dup");
-	d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return bd_err_set(err, e, "opendir %s", *prefix ? prefix : ".");
-	}
-	rewinddir(d);
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		bd_strv_push(&names, de->d_name);
-	}
-	if (errno) {
-		r = bd_err_set(err, errno, "readdir %s", *prefix ? prefix : ".");
-		goto out;
-	}
 	/* byte order: reproducible whatever the filesystem returns */
-	if (names.n > 1)
-		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+	r = bd_dir_names_sorted(dfd, *prefix ? prefix : ".", &names, err);
+	if (r < 0)
+		goto out;
 
 	for (size_t i = 0; i < names.n; i++) {
 		const char *name = names.v[i];

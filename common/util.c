@@ -441,6 +441,33 @@ bd_mkdir_p(const char *path, mode_t mode, struct bd_err *err)
 	return 0;
 }
 
+int
+bd_dir_names_sorted(int dfd, const char *what, struct bd_strv *out, struct bd_err *err)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd = dup(dfd);
+
+	if (fd < 0)
+		return bd_err_set(err, errno, "dup");
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return bd_err_set(err, e, "opendir %s", what);
+	}
+	rewinddir(d); /* the dup shares the offset of @dfd */
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		bd_strv_push(out, de->d_name);
+	}
+	if (errno)
+		return bd_err_set(err, errno, "readdir %s", what);
+	bd_strv_sort(out);
+	return 0;
+}
+
 static int
 rm_rf_dir(int dfd, const char *name, dev_t dev, int depth, struct bd_err *err)
 {

@@ -103,6 +103,12 @@ int bd_write_file_atomic(const char *path, const void *data, size_t n, mode_t mo
 int bd_mkdir_p(const char *path, mode_t mode, struct bd_err *err)
     __attribute__((warn_unused_result));
 
+/* The entry names of directory @dfd (not "." and ".."), sorted bytewise
+ * so that walks are reproducible whatever order the filesystem returns.
+ * @what names the directory in errors.  @dfd is not consumed. */
+int bd_dir_names_sorted(int dfd, const char *what, struct bd_strv *out, struct bd_err *err)
+    __attribute__((warn_unused_result));
+
 /* rm -rf below @dirfd of entry @name; never follows symlinks and never
  * crosses into another filesystem.  ENOENT is success. */
 int bd_rm_rf_at(int dirfd, const char *name, struct bd_err *err)
