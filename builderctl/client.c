@@ -113,6 +113,38 @@ bctl_parse_job_id(const char *s, int64_t *id)
 	return true;
 }
 
+int
+bctl_job_verb(int argc, char **argv, const char *method, const char *suffix,
+              void (*print)(int64_t id, const struct bd_json *o))
+{
+	static const struct option opts[] = { BCTL_CLIENT_OPTIONS, { 0 } };
+	struct bctl_conn cn = { 0 };
+	struct bd_json *o;
+	int64_t id;
+	char path[64];
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if (!bctl_client_option(&cn, c, optarg))
+			return bctl_getopt_default(bctl_current, c);
+	if (argc - optind != 1)
+		return bctl_usage_error(bctl_current, "expected one job id");
+	if (!bctl_parse_job_id(argv[optind], &id))
+		return BCTL_EXIT_USAGE;
+	bctl_connect(&cn);
+	snprintf(path, sizeof(path), "/v1/jobs/%lld%s", (long long)id, suffix);
+	r = bctl_call(&cn, method, path, NULL, &o);
+	if (r == 0) {
+		if (cn.json)
+			bctl_print_json(o);
+		else
+			print(id, o);
+		bd_json_free(o);
+	}
+	bctl_disconnect(&cn);
+	return r;
+}
+
 void
 bctl_print_json(const struct bd_json *o)
 {

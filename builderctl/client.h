@@ -44,6 +44,13 @@ int bctl_get_job(struct bctl_conn *cn, int64_t id, struct bd_job *j);
 /* Parse a job id argument; prints a usage error and returns false if bad. */
 bool bctl_parse_job_id(const char *s, int64_t *id);
 
+/* The whole of a one-job verb (status, cancel, retry): parse the client
+ * options and exactly one JOB, connect, send METHOD /v1/jobs/JOB@suffix,
+ * then print the response as JSON under --json or else with @print.
+ * Returns the verb's exit status. */
+int bctl_job_verb(int argc, char **argv, const char *method, const char *suffix,
+                  void (*print)(int64_t id, const struct bd_json *o));
+
 /* Human-readable job lines. */
 void bctl_print_job(const struct bd_job *j, bool detailed);
 void bctl_print_json(const struct bd_json *o);
