@@ -363,17 +363,32 @@ handle_sig_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_tar_en
 	return 0;
 }
 
-static bool
-is_script_name(const char *n)
-{
-	static const char *const scripts[] = { ".pre-install",    ".post-install", ".pre-deinstall",
-		                               ".post-deinstall", ".pre-upgrade",  ".post-upgrade",
-		                               ".trigger" };
+static const char *const script_types[BD_APK_NSCRIPTS] = {
+	[BD_APK_PRE_INSTALL] = "pre-install",
+	[BD_APK_POST_INSTALL] = "post-install",
+	[BD_APK_PRE_DEINSTALL] = "pre-deinstall",
+	[BD_APK_POST_DEINSTALL] = "post-deinstall",
+	[BD_APK_PRE_UPGRADE] = "pre-upgrade",
+	[BD_APK_POST_UPGRADE] = "post-upgrade",
+	[BD_APK_TRIGGER] = "trigger",
+};
 
-	for (size_t i = 0; i < BD_ARRAY_SIZE(scripts); i++)
-		if (strcmp(n, scripts[i]) == 0)
-			return true;
-	return false;
+const char *
+bd_apk_script_type(enum bd_apk_script_kind s)
+{
+	return (unsigned)s < BD_APK_NSCRIPTS ? script_types[s] : "?";
+}
+
+/* The script type of control entry @n, or -1. */
+static int
+script_of(const char *n)
+{
+	if (n[0] != '.')
+		return -1;
+	for (size_t i = 0; i < BD_APK_NSCRIPTS; i++)
+		if (strcmp(n + 1, script_types[i]) == 0)
+			return (int)i;
+	return -1;
 }
 
 static int
@@ -389,10 +404,18 @@ handle_control_entry(struct rd *rd, struct bd_tar_reader *tr, const struct bd_ta
 		rd->have_pkginfo = true;
 		return slurp(rd, tr, e, BD_APK_MAX_PKGINFO, &rd->pkginfo, err);
 	}
-	if (is_script_name(e->name)) {
+	int type = script_of(e->name);
+	if (type >= 0) {
 		if (e->size > BD_APK_MAX_PKGINFO)
 			return failst(rd, BD_APK_BAD_ARCHIVE, err, EFBIG, "%s: script too large",
 			              e->name);
+		rd->out->has_script[type] = true;
+		if (rd->opts->keep_scripts) {
+			int r =
+			    slurp(rd, tr, e, BD_APK_MAX_PKGINFO, &rd->out->script_body[type], err);
+			if (r < 0)
+				return r;
+		}
 	}
 	bd_strv_push(&rd->out->scripts, e->name);
 	return 0;
@@ -796,6 +819,8 @@ bd_apk_file_free(struct bd_apk_file *f)
 {
 	bd_apk_pkginfo_free(&f->pkginfo);
 	bd_strv_free(&f->scripts);
+	for (size_t i = 0; i < BD_APK_NSCRIPTS; i++)
+		bd_buf_free(&f->script_body[i]);
 	for (size_t i = 0; i < f->nentries; i++) {
 		free(f->entries[i].name);
 		free(f->entries[i].linkname);

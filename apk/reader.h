@@ -77,7 +77,23 @@ struct bd_apk_read_opts {
 	bool skip_file_checksums; /* do not recompute per-file SHA1s */
 	bool list_entries;        /* fill entries[] */
 	bool keep_index_text;     /* keep the raw APKINDEX text in index_text */
+	bool keep_scripts;        /* keep install scripts' contents in script_body[] */
 };
+
+/* The install scripts apk-tools knows (package.c apk_script_types[]). */
+enum bd_apk_script_kind {
+	BD_APK_PRE_INSTALL,
+	BD_APK_POST_INSTALL,
+	BD_APK_PRE_DEINSTALL,
+	BD_APK_POST_DEINSTALL,
+	BD_APK_PRE_UPGRADE,
+	BD_APK_POST_UPGRADE,
+	BD_APK_TRIGGER,
+	BD_APK_NSCRIPTS,
+};
+
+/* "pre-install" ... "trigger": the control entry's name without its dot. */
+const char *bd_apk_script_type(enum bd_apk_script_kind s);
 
 struct bd_apk_file {
 	enum bd_apk_kind kind;
@@ -88,9 +104,11 @@ struct bd_apk_file {
 	char signer[256]; /* key that verified (or failed) the signature */
 	/* package */
 	struct bd_apk_pkginfo pkginfo;
-	char identity[32];      /* "Q1..." for the index's C: */
-	char datahash[65];      /* computed */
-	struct bd_strv scripts; /* control entries other than .PKGINFO */
+	char identity[32];                          /* "Q1..." for the index's C: */
+	char datahash[65];                          /* computed */
+	struct bd_strv scripts;                     /* control entries other than .PKGINFO */
+	struct bd_buf script_body[BD_APK_NSCRIPTS]; /* with keep_scripts; len 0 = none */
+	bool has_script[BD_APK_NSCRIPTS];
 	struct bd_apk_entry *entries;
 	size_t nentries, entries_cap;
 	uint64_t nfiles; /* data entries seen (also without list_entries) */

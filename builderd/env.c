@@ -12,23 +12,37 @@
  * (names, versions, checksums) is the layer's cache key, so a second build
  * with the same set reuses it at once.  The layer replaces the base rootfs.
  *
- * Not done yet: packages' .pre-install and .post-install scripts are not
- * run (packages whose setup needs them, such as busybox's --install, must
- * ship their links as files). */
+ * Install scripts run as apk-tools runs them (apk-format.md section 4):
+ * for each package in install order, .pre-install before its files are
+ * extracted and .post-install after, each as
+ * /lib/apk/exec/NAME-VERSION.TYPE VERSION; then, once everything is in,
+ * each package's .trigger with the installed directories its `triggers`
+ * globs match (fnmatch with FNM_PATHNAME on "/dir" names; a fresh install
+ * fires every match, as apk's run_all_triggers does).  A script runs as
+ * root in the caller's sandbox (no network) over the layer being built,
+ * with an overlay upper dir that is merged into the layer afterwards
+ * (whiteouts remove, opaque directories replace, owners shift back from
+ * the sandbox's host ids).  A script that fails fails the environment,
+ * naming the package and the script.  lib/apk/db/scripts.tar and
+ * lib/apk/db/triggers record them as apk does. */
 #include "builderd/env.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "apk/extract.h"
 #include "apk/reader.h"
 #include "apk/repo.h"
 #include "apk/solve.h"
+#include "apk/tar.h"
 #include "common/base64.h"
 #include "common/cleanup.h"
 #include "proto/http.h"
@@ -43,26 +57,17 @@ fetch_cb(void *ctx, const char *url, int out_fd, struct bd_err *err)
 }
 
 /* lib/apk/db/installed entry for one package, with its files. */
-static int
-installed_entry(const struct bd_apk_solved_pkg *p, const char *apk, struct bd_buf *out,
-                struct bd_err *err)
+static void
+installed_entry(const struct bd_apk_solved_pkg *p, const struct bd_apk_file *f, struct bd_buf *out)
 {
-	struct bd_apk_read_opts ro = { .keys_dirfd = -1, .list_entries = true };
-	struct bd_apk_file f;
 	char cur_dir[4096] = "";
-	int r;
 
-	r = bd_apk_read_path(apk, &ro, &f, err);
-	if (r < 0) {
-		bd_apk_file_free(&f);
-		return r;
-	}
 	bd_apk_index_format_entry(p->entry, out);
 	/* drop the blank line: the file list belongs to the same entry */
 	out->len--;
 	out->data[out->len] = '\0';
-	for (size_t i = 0; i < f.nentries; i++) {
-		const struct bd_apk_entry *e = &f.entries[i];
+	for (size_t i = 0; i < f->nentries; i++) {
+		const struct bd_apk_entry *e = &f->entries[i];
 		if (e->name[0] == '.')
 			continue;
 		if (e->type == '5') {
@@ -90,12 +95,11 @@ installed_entry(const struct bd_apk_solved_pkg *p, const char *apk, struct bd_bu
 		}
 	}
 	bd_buf_putc(out, '\n');
-	bd_apk_file_free(&f);
-	return 0;
 }
 
 static int
-write_file(const char *root, const char *rel, const char *data, size_t n, struct bd_err *err)
+write_file_mode(const char *root, const char *rel, const char *data, size_t n, mode_t mode,
+                struct bd_err *err)
 {
 	_cleanup_free_ char *p = bd_xasprintf("%s/%s", root, rel);
 	char *slash = strrchr(p, '/');
@@ -105,7 +109,250 @@ write_file(const char *root, const char *rel, const char *data, size_t n, struct
 	r = bd_mkdir_p(p, 0755, err);
 	*slash = '/';
 	if (r == 0)
-		r = bd_write_file_atomic(p, data, n, 0644, err);
+		r = bd_write_file_atomic(p, data, n, mode, err);
+	return r;
+}
+
+static int
+write_file(const char *root, const char *rel, const char *data, size_t n, struct bd_err *err)
+{
+	return write_file_mode(root, rel, data, n, 0644, err);
+}
+
+/* Host owner @id of a file the sandbox wrote, back to the id inside. */
+static unsigned
+unshift(uint64_t id, uint64_t base)
+{
+	return id >= base && id < base + 65536 ? (unsigned)(id - base) : (unsigned)id;
+}
+
+/* overlayfs marks a deleted lower entry with a 0:0 character device or,
+ * on newer kernels, an xattr; with userxattr mounts the names are user.* */
+static bool
+is_whiteout(int dfd, const char *name, const struct stat *st)
+{
+	char v[4];
+
+	if (S_ISCHR(st->st_mode) && st->st_rdev == 0)
+		return true;
+	if (!S_ISREG(st->st_mode) || st->st_size != 0)
+		return false;
+	_cleanup_free_ char *p = bd_xasprintf("/proc/self/fd/%d/%s", dfd, name);
+	return lgetxattr(p, "user.overlay.whiteout", v, sizeof(v)) >= 0;
+}
+
+static bool
+is_opaque(int dfd, const char *name)
+{
+	char v[4] = "";
+	_cleanup_free_ char *p = bd_xasprintf("/proc/self/fd/%d/%s", dfd, name);
+	ssize_t n = lgetxattr(p, "user.overlay.opaque", v, sizeof(v) - 1);
+	return n > 0 && v[0] == 'y';
+}
+
+/* Merge the overlay upper dir @src into the layer @dst (both dir fds) as
+ * the overlay showed it: entries move over, whiteouts delete, opaque
+ * directories replace what was below. */
+static int
+merge_upper(int src, int dst, const char *path, uint64_t base, struct bd_err *err)
+{
+	struct bd_strv names = { 0 };
+	int r = bd_dir_names_sorted(src, path, &names, err);
+
+	for (size_t i = 0; r == 0 && i < names.n; i++) {
+		const char *n = names.v[i];
+		struct stat st, dt;
+		bool there;
+
+		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = bd_err_set(err, errno, "stat %s/%s", path, n);
+			break;
+		}
+		there = fstatat(dst, n, &dt, AT_SYMLINK_NOFOLLOW) == 0;
+		if (is_whiteout(src, n, &st)) {
+			r = bd_rm_rf_at(dst, n, err);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (there && (!S_ISDIR(dt.st_mode) || is_opaque(src, n))) {
+				if ((r = bd_rm_rf_at(dst, n, err)) < 0)
+					break;
+				there = false;
+			}
+			if (!there && mkdirat(dst, n, 0700) < 0) {
+				r = bd_err_set(err, errno, "mkdir %s/%s", path, n);
+				break;
+			}
+			_cleanup_close_ int s2 =
+			    openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int d2 =
+			    openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_free_ char *sub = bd_xasprintf("%s/%s", path, n);
+			if (s2 < 0 || d2 < 0) {
+				r = bd_err_set(err, errno, "open %s", sub);
+				break;
+			}
+			if (fchmod(d2, st.st_mode & 07777) < 0 ||
+			    fchown(d2, unshift(st.st_uid, base), unshift(st.st_gid, base)) < 0) {
+				r = bd_err_set(err, errno, "chmod/chown %s", sub);
+				break;
+			}
+			r = merge_upper(s2, d2, sub, base, err);
+			continue;
+		}
+		if (there && S_ISDIR(dt.st_mode) && (r = bd_rm_rf_at(dst, n, err)) < 0)
+			break;
+		if (renameat(src, n, dst, n) < 0 ||
+		    fchownat(dst, n, unshift(st.st_uid, base), unshift(st.st_gid, base),
+		             AT_SYMLINK_NOFOLLOW) < 0)
+			r = bd_err_set(err, errno, "move %s/%s into the layer", path, n);
+	}
+	bd_strv_free(&names);
+	return r;
+}
+
+/* Run script @type of package @p (body @body) over the layer @dir with
+ * @args after the script's path, and merge what it changed. */
+static int
+run_script(const struct bd_env_spec *spec, const char *dir, const struct bd_apk_solved_pkg *p,
+           enum bd_apk_script_kind type, const struct bd_buf *body, const struct bd_strv *args,
+           struct bd_err *err)
+{
+	_cleanup_free_ char *rel =
+	    bd_xasprintf("lib/apk/exec/%s-%s.%s", p->name, p->version, bd_apk_script_type(type));
+	_cleanup_free_ char *inside = bd_xasprintf("/%s", rel);
+	_cleanup_free_ char *ovl = bd_xasprintf("%s.ovl", dir);
+	_cleanup_free_ char *upper = bd_xasprintf("%s/upper", ovl);
+	const char **argv = bd_xcalloc(args->n + 2, sizeof(*argv));
+	struct bd_err e2 = { 0 };
+	int status = 0, r;
+
+	argv[0] = inside;
+	for (size_t i = 0; i < args->n; i++)
+		argv[i + 1] = args->v[i];
+	r = write_file_mode(dir, rel, body->data ? body->data : "", body->len, 0755, err);
+	if (r == 0) {
+		(void)!bd_rm_rf_at(AT_FDCWD, ovl, &e2);
+		r = bd_mkdir_p(ovl, 0700, err);
+	}
+	if (r == 0)
+		r = spec->scripts->run(spec->scripts->ctx, dir, ovl, argv, &status, err);
+	if (r == 0 && status != 0)
+		r = bd_err_set(err, EIO, "%s exited with status %d", inside + 1, status);
+	if (r == 0) {
+		_cleanup_close_ int s = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (s < 0 || d < 0)
+			r = bd_err_set(err, errno, "open %s", s < 0 ? upper : dir);
+		else
+			r = merge_upper(s, d, "upper", spec->scripts->id_base, err);
+	}
+	/* apk leaves lib/apk/exec/ behind, empty */
+	_cleanup_free_ char *full = bd_xasprintf("%s/%s", dir, rel);
+	(void)unlink(full);
+	(void)!bd_rm_rf_at(AT_FDCWD, ovl, &e2);
+	free(argv);
+	if (r < 0)
+		bd_err_prefix(err, "%s-%s.%s: ", p->name, p->version, bd_apk_script_type(type));
+	return r;
+}
+
+/* Every directory the packages installed, as apk's rooted names ("/usr"),
+ * parents included, sorted. */
+static void
+installed_dirs(const struct bd_apk_file *files, size_t n, struct bd_strv *out)
+{
+	struct bd_strset seen = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < files[i].nentries; k++) {
+			const struct bd_apk_entry *e = &files[i].entries[k];
+			_cleanup_free_ char *d = bd_xasprintf("/%s", e->name);
+			char *slash;
+			if (e->name[0] == '.')
+				continue;
+			if (e->type != '5' && (slash = strrchr(d, '/')) != NULL)
+				*slash = '\0';
+			/* the directory and each parent */
+			while (d[0] && bd_strset_add(&seen, d)) {
+				bd_strv_push(out, d);
+				if (!(slash = strrchr(d, '/')))
+					break;
+				*slash = '\0';
+			}
+		}
+	bd_strset_free(&seen);
+	bd_strv_sort(out);
+}
+
+/* lib/apk/db/scripts.tar: every script, named NAME-VERSION.Q1CSUM.TYPE. */
+static int
+scripts_tar(const struct bd_apk_solution *sol, const struct bd_apk_file *files, const char *dir,
+            struct bd_err *err)
+{
+	struct bd_buf tar = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sol->n; i++)
+		for (int t = 0; r == 0 && t < BD_APK_NSCRIPTS; t++) {
+			if (!files[i].has_script[t])
+				continue;
+			const struct bd_buf *b = &files[i].script_body[t];
+			_cleanup_free_ char *name =
+			    bd_xasprintf("%s-%s.%s.%s", sol->pkgs[i].name, sol->pkgs[i].version,
+			                 sol->pkgs[i].csum, bd_apk_script_type(t));
+			struct bd_tar_hdr h = {
+				.name = name, .type = '0', .mode = 0755, .size = b->len
+			};
+			r = bd_tar_write_header(&tar, &h, BD_TAR_POSIX, err);
+			if (r == 0) {
+				bd_buf_append(&tar, b->data, b->len);
+				bd_tar_write_padding(&tar, b->len);
+			}
+		}
+	if (r == 0 && tar.len) {
+		bd_tar_write_end(&tar);
+		r = write_file(dir, "lib/apk/db/scripts.tar", tar.data, tar.len, err);
+	}
+	bd_buf_free(&tar);
+	return r;
+}
+
+/* Fire the triggers (after every package is in) and write lib/apk/db/triggers. */
+static int
+run_triggers(const struct bd_env_spec *spec, const struct bd_apk_solution *sol,
+             const struct bd_apk_file *files, const char *dir, struct bd_err *err)
+{
+	struct bd_strv dirs = { 0 };
+	struct bd_buf db = { 0 };
+	int r = 0;
+
+	installed_dirs(files, sol->n, &dirs);
+	for (size_t i = 0; r == 0 && i < sol->n; i++) {
+		const struct bd_strv *globs = &files[i].pkginfo.triggers;
+		struct bd_strv args = { 0 };
+		if (!files[i].has_script[BD_APK_TRIGGER] || globs->n == 0)
+			continue;
+		bd_buf_puts(&db, sol->pkgs[i].csum);
+		for (size_t g = 0; g < globs->n; g++)
+			bd_buf_printf(&db, " %s", globs->v[g]);
+		bd_buf_putc(&db, '\n');
+		for (size_t d = 0; d < dirs.n; d++)
+			for (size_t g = 0; g < globs->n; g++)
+				if (globs->v[g][0] == '/' &&
+				    fnmatch(globs->v[g], dirs.v[d], FNM_PATHNAME) == 0) {
+					bd_strv_push(&args, dirs.v[d]);
+					break;
+				}
+		if (args.n && spec->scripts)
+			r = run_script(spec, dir, &sol->pkgs[i], BD_APK_TRIGGER,
+			               &files[i].script_body[BD_APK_TRIGGER], &args, err);
+		bd_strv_free(&args);
+	}
+	if (r == 0 && db.len)
+		r = write_file(dir, "lib/apk/db/triggers", db.data, db.len, err);
+	bd_strv_free(&dirs);
+	bd_buf_free(&db);
 	return r;
 }
 
@@ -115,29 +362,54 @@ make_layer(struct bd_apk_repos *rs, const struct bd_apk_solution *sol, const str
            const struct bd_env_spec *spec, const char *dir, struct bd_err *err)
 {
 	struct bd_buf installed = { 0 }, text = { 0 };
+	struct bd_apk_file *files = bd_xcalloc(sol->n ? sol->n : 1, sizeof(*files));
 	_cleanup_close_ int dfd = -1;
-	int r;
+	int r = 0;
 
-	if (bd_mkdir_p(dir, 0755, err) < 0)
-		return -err->code;
+	if (bd_mkdir_p(dir, 0755, err) < 0) {
+		r = -err->code;
+		goto out;
+	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return bd_err_set(err, errno, "open %s", dir);
+	if (dfd < 0) {
+		r = bd_err_set(err, errno, "open %s", dir);
+		goto out;
+	}
 	for (size_t i = 0; i < sol->n; i++) {
-		_cleanup_close_ int in = open(paths->v[i], O_RDONLY | O_CLOEXEC);
+		const struct bd_apk_solved_pkg *p = &sol->pkgs[i];
+		struct bd_apk_read_opts ro = { .keys_dirfd = -1,
+			                       .list_entries = true,
+			                       .keep_scripts = true };
 		struct bd_extract_opts eo = { .apk = true };
-		if (in < 0)
-			return bd_err_set(err, errno, "open %s", paths->v[i]);
-		r = bd_extract_fd(in, paths->v[i], dfd, &eo, NULL, err);
-		if (r < 0)
-			return bd_err_prefix(err, "install %s-%s: ", sol->pkgs[i].name,
-			                     sol->pkgs[i].version);
-		r = installed_entry(&sol->pkgs[i], paths->v[i], &installed, err);
+		struct bd_strv ver = { 0 };
+		_cleanup_close_ int in = -1;
+
+		/* already verified against the index when it was fetched */
+		r = bd_apk_read_path(paths->v[i], &ro, &files[i], err);
 		if (r < 0)
 			goto out;
+		bd_strv_push(&ver, p->version);
+		if (files[i].has_script[BD_APK_PRE_INSTALL] && spec->scripts)
+			r = run_script(spec, dir, p, BD_APK_PRE_INSTALL,
+			               &files[i].script_body[BD_APK_PRE_INSTALL], &ver, err);
+		if (r == 0 && (in = open(paths->v[i], O_RDONLY | O_CLOEXEC)) < 0)
+			r = bd_err_set(err, errno, "open %s", paths->v[i]);
+		if (r == 0 && (r = bd_extract_fd(in, paths->v[i], dfd, &eo, NULL, err)) < 0)
+			bd_err_prefix(err, "install %s-%s: ", p->name, p->version);
+		if (r == 0 && files[i].has_script[BD_APK_POST_INSTALL] && spec->scripts)
+			r = run_script(spec, dir, p, BD_APK_POST_INSTALL,
+			               &files[i].script_body[BD_APK_POST_INSTALL], &ver, err);
+		bd_strv_free(&ver);
+		if (r < 0)
+			goto out;
+		installed_entry(p, &files[i], &installed);
 	}
-	r = write_file(dir, "lib/apk/db/installed", installed.data ? installed.data : "",
-	               installed.len, err);
+	r = run_triggers(spec, sol, files, dir, err);
+	if (r == 0)
+		r = scripts_tar(sol, files, dir, err);
+	if (r == 0)
+		r = write_file(dir, "lib/apk/db/installed", installed.data ? installed.data : "",
+		               installed.len, err);
 	for (size_t i = 0; r == 0 && i < spec->packages->n; i++)
 		bd_buf_printf(&text, "%s\n", spec->packages->v[i]);
 	if (r == 0)
@@ -168,6 +440,9 @@ make_layer(struct bd_apk_repos *rs, const struct bd_apk_solution *sol, const str
 		bd_err_clear(err);
 	}
 out:
+	for (size_t i = 0; i < sol->n; i++)
+		bd_apk_file_free(&files[i]);
+	free(files);
 	bd_buf_free(&installed);
 	bd_buf_free(&text);
 	return r;
@@ -210,7 +485,8 @@ bd_env_build(const struct bd_env_spec *spec, struct bd_env_result *res, struct b
 	if (r < 0)
 		goto out;
 	/* the resolved set is the layer's identity */
-	bd_buf_printf(&key, "arch %s\n", rs.arch);
+	/* "layout 2": install scripts run (layers made before are not reused) */
+	bd_buf_printf(&key, "layout 2\narch %s\n", rs.arch);
 	for (size_t i = 0; i < sol.n; i++) {
 		bd_buf_printf(&key, "%s %s %s\n", sol.pkgs[i].name, sol.pkgs[i].version,
 		              sol.pkgs[i].csum);

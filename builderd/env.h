@@ -3,17 +3,31 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "common/util.h"
 
+/* How install scripts run: @run executes @argv (argv[0] is a path inside
+ * the root) as root in a sandbox with no network whose root filesystem is
+ * the directory @root under an overlay with its upper dir in @ovl/upper
+ * (kept after the run).  It returns 0 with the exit status in *status, or
+ * a negative errno with @err when the sandbox could not run. */
+struct bd_env_scripts {
+	int (*run)(void *ctx, const char *root, const char *ovl, const char *const *argv,
+	           int *status, struct bd_err *err);
+	void *ctx;
+	uint64_t id_base; /* host id of root inside: what upper dir owners are shifted by */
+};
+
 struct bd_env_spec {
 	const char *arch;
-	const struct bd_strv *repositories; /* URLs or paths, "@tag URL" allowed */
-	const struct bd_strv *keyring;      /* public key files (or URLs) */
-	const struct bd_strv *packages;     /* the world */
-	const char *pkg_cache;              /* downloaded packages and indexes */
-	const char *layer_cache;            /* extracted layers (cache/layers) */
+	const struct bd_strv *repositories;   /* URLs or paths, "@tag URL" allowed */
+	const struct bd_strv *keyring;        /* public key files (or URLs) */
+	const struct bd_strv *packages;       /* the world */
+	const char *pkg_cache;                /* downloaded packages and indexes */
+	const char *layer_cache;              /* extracted layers (cache/layers) */
+	const struct bd_env_scripts *scripts; /* NULL: install scripts are not run */
 };
 
 struct bd_env_result {

@@ -82,6 +82,9 @@ plan_strv(struct bd_strv *dst, const struct bd_plan_strv *src)
 		bd_strv_push(dst, src->v[i]);
 }
 
+static int env_script_run(void *ctx, const char *root, const char *ovl, const char *const *argv,
+                          int *status, struct bd_err *err);
+
 /* Build (or reuse) the APK layer for @e; 0 with res->layer NULL when the
  * environment names no repositories (the base rootfs is used). */
 static int
@@ -104,6 +107,9 @@ env_layer(struct runner *r, const struct bd_plan_imgenv *e, struct bd_env_result
 	plan_strv(&repos, &e->repositories);
 	plan_strv(&keys, &e->keyring);
 	plan_strv(&pkgs, &e->packages);
+	struct bd_env_scripts scripts = { .run = env_script_run,
+		                          .ctx = r,
+		                          .id_base = r->host_base };
 	struct bd_env_spec spec = {
 		.arch = r->arch,
 		.repositories = &repos,
@@ -111,6 +117,7 @@ env_layer(struct runner *r, const struct bd_plan_imgenv *e, struct bd_env_result
 		.packages = &pkgs,
 		.pkg_cache = pc,
 		.layer_cache = lc,
+		.scripts = &scripts,
 	};
 	rc = bd_mkdir_p(pc, 0755, err);
 	if (rc == 0)
@@ -405,31 +412,10 @@ run_sandbox(struct runner *r, struct argv *a, struct sbres *res, struct bd_err *
 	return 0;
 }
 
+/* The job's identity mapping, cgroup and limits. */
 static void
-sandbox_common(struct runner *r, struct argv *a, bool network)
+sandbox_limits(struct runner *r, struct argv *a)
 {
-	arg(a, "builder-sandbox");
-	for (size_t i = 0; i < r->nlayers; i++) {
-		arg(a, "--layer");
-		arg(a, "%s", r->layers[i]);
-	}
-	arg(a, "--overlay-dir");
-	arg(a, "%s", r->cur_ovl);
-	arg(a, "--keep-upper");
-	arg(a, "--bind");
-	arg(a, "%s", r->cur_ws);
-	arg(a, "%s", BD_PLAN_HOME);
-	/* the admin's host paths (a toolchain) are for builds; a test guest
-	 * is the package and its environment only */
-	const struct bd_json *ro = r->in_test ? NULL : bd_json_get(r->spec, "extra_ro_paths");
-	for (size_t i = 0; i < bd_json_array_size(ro); i++) {
-		const char *p = bd_json_str(bd_json_array_get(ro, i));
-		if (p && access(p, F_OK) == 0) {
-			arg(a, "--ro-bind");
-			arg(a, "%s", p);
-			arg(a, "%s", p);
-		}
-	}
 	arg(a, "--host-id-base");
 	arg(a, "%llu", (unsigned long long)r->host_base);
 	arg(a, "--cgroup-parent");
@@ -456,10 +442,81 @@ sandbox_common(struct runner *r, struct argv *a, bool network)
 		arg(a, "--timeout");
 		arg(a, "%lld", (long long)(left > 1 ? left : 1));
 	}
+}
+
+static void
+sandbox_common(struct runner *r, struct argv *a, bool network)
+{
+	arg(a, "builder-sandbox");
+	for (size_t i = 0; i < r->nlayers; i++) {
+		arg(a, "--layer");
+		arg(a, "%s", r->layers[i]);
+	}
+	arg(a, "--overlay-dir");
+	arg(a, "%s", r->cur_ovl);
+	arg(a, "--keep-upper");
+	arg(a, "--bind");
+	arg(a, "%s", r->cur_ws);
+	arg(a, "%s", BD_PLAN_HOME);
+	/* the admin's host paths (a toolchain) are for builds; a test guest
+	 * is the package and its environment only */
+	const struct bd_json *ro = r->in_test ? NULL : bd_json_get(r->spec, "extra_ro_paths");
+	for (size_t i = 0; i < bd_json_array_size(ro); i++) {
+		const char *p = bd_json_str(bd_json_array_get(ro, i));
+		if (p && access(p, F_OK) == 0) {
+			arg(a, "--ro-bind");
+			arg(a, "%s", p);
+			arg(a, "%s", p);
+		}
+	}
+	sandbox_limits(r, a);
 	if (network)
 		arg(a, "--network");
 	arg(a, "--result-fd");
 	arg(a, "4");
+}
+
+/* bd_env_scripts.run: an install script of an environment package, as
+ * root over the layer being built, no network, the job's limits. */
+static int
+env_script_run(void *ctx, const char *root, const char *ovl, const char *const *argv, int *status,
+               struct bd_err *err)
+{
+	struct runner *r = ctx;
+	struct argv a = { 0 };
+	struct sbres s;
+	int rc;
+
+	arg(&a, "builder-sandbox");
+	arg(&a, "--layer");
+	arg(&a, "%s", root);
+	arg(&a, "--overlay-dir");
+	arg(&a, "%s", ovl);
+	arg(&a, "--keep-upper");
+	arg(&a, "--uid");
+	arg(&a, "0");
+	arg(&a, "--gid");
+	arg(&a, "0");
+	sandbox_limits(r, &a);
+	/* apk's environment for scripts (package.c apk_ipkg_run_script) */
+	arg(&a, "--env");
+	arg(&a, "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	arg(&a, "--result-fd");
+	arg(&a, "4");
+	arg(&a, "--");
+	for (size_t i = 0; argv[i]; i++)
+		arg(&a, "%s", argv[i]);
+	uint64_t t0 = bd_now_ns();
+	rc = run_sandbox(r, &a, &s, err);
+	argv_free(&a);
+	logline("    environment: ran %s (%.0f ms)", argv[0], (double)(bd_now_ns() - t0) / 1e6);
+	if (rc < 0)
+		return rc;
+	if (s.setup_failed)
+		return bd_err_set(err, EIO, "the sandbox failed%s%s", s.reason[0] ? ": " : "",
+		                  s.reason);
+	*status = s.exit_code;
+	return 0;
 }
 
 /* Describe a failed sandboxed step. */

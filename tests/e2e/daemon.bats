@@ -440,22 +440,62 @@ package:
   name: busybox
   version: 1.36.0
   epoch: 0
-  description: busybox and its applet links, taken from the base rootfs
+  description: busybox from the base rootfs; its applet links come from .post-install
   copyright:
     - license: GPL-2.0-only
+  scriptlets:
+    post-install: |
+      #!/bin/busybox sh
+      /bin/busybox mkdir -p /sbin /usr/bin /usr/sbin
+      /bin/busybox --install -s
 pipeline:
   - runs: |
       mkdir -p ${{targets.destdir}}/bin
       cp /bin/busybox ${{targets.destdir}}/bin/busybox
       chmod 755 ${{targets.destdir}}/bin/busybox
-      for l in $(/bin/busybox --list-full); do
-        [ "$l" = bin/busybox ] && continue
-        mkdir -p "${{targets.destdir}}/${l%/*}"
-        ln -s /bin/busybox "${{targets.destdir}}/$l"
-      done
 EOR
 	run "$BCTL" submit --wait "$D/busybox.yaml"
 	echo "$output"
+	[ "$status" -eq 0 ]
+	# install scripts and a trigger, as apk runs them
+	cat >"$D/hooks.yaml" <<'EOR'
+package:
+  name: hooks
+  version: 1.0.0
+  epoch: 0
+  description: install scripts and a trigger
+  copyright:
+    - license: MIT
+  dependencies:
+    runtime:
+      - busybox
+  scriptlets:
+    pre-install: |
+      #!/bin/sh
+      mkdir -p /etc
+      echo "pre $1 $(test -e /usr/share/hooks/a/x && echo late || echo early)" >>/etc/hooks.log
+    post-install: |
+      #!/bin/sh
+      echo "post $1 $(cat /usr/share/hooks/a/x)" >>/etc/hooks.log
+      rm /etc/remove-me
+    trigger:
+      paths:
+        - /usr/share/hooks/*
+      script: |
+        #!/bin/sh
+        echo "trigger $*" >>/etc/hooks.log
+pipeline:
+  - runs: |
+      mkdir -p ${{targets.destdir}}/usr/share/hooks/a ${{targets.destdir}}/usr/share/hooks/b
+      mkdir -p ${{targets.destdir}}/etc
+      echo hello >${{targets.destdir}}/usr/share/hooks/a/x
+      echo bye >${{targets.destdir}}/etc/remove-me
+EOR
+	sed -e 's/name: hooks/name: badscript/' -e 's/rm \/etc\/remove-me/exit 3/' \
+		"$D/hooks.yaml" >"$D/badscript.yaml"
+	run "$BCTL" submit --wait "$D/hooks.yaml"
+	[ "$status" -eq 0 ]
+	run "$BCTL" submit --wait "$D/badscript.yaml"
 	[ "$status" -eq 0 ]
 	key=$(ls "$D"/state/keys/*.rsa.pub)
 	cat >"$D/onlypkgs.yaml" <<EOR
@@ -477,6 +517,7 @@ environment:
     packages:
       - busybox
       - replayout
+      - hooks
 pipeline:
   - runs: |
       # no base rootfs: its /etc/passwd is absent; the packages are there
@@ -485,6 +526,17 @@ pipeline:
       grep -q '^P:replayout$' /lib/apk/db/installed
       grep -q '^P:pretend-baselayout$' /lib/apk/db/installed
       grep -q '^R:busybox$' /lib/apk/db/installed
+      # busybox's .post-install made the applet links
+      test -L /bin/ls && test -L /usr/bin/env && test -L /bin/sh
+      # hooks: pre-install before its files, post-install after, then the trigger
+      cat /etc/hooks.log
+      test "\$(cat /etc/hooks.log)" = "pre 1.0.0-r0 early
+      post 1.0.0-r0 hello
+      trigger /usr/share/hooks/a /usr/share/hooks/b"
+      test ! -e /etc/remove-me
+      grep -q ' /usr/share/hooks/\*$' /lib/apk/db/triggers
+      tar -tf /lib/apk/db/scripts.tar | grep -q '^hooks-1.0.0-r0\.Q1.*\.trigger$'
+      tar -tf /lib/apk/db/scripts.tar | grep -q '^busybox-1.36.0-r0\.Q1.*\.post-install$'
       cat /etc/apk/world
       mkdir -p \${{targets.destdir}}/usr/share/onlypkgs
       cp /etc/os-release \${{targets.destdir}}/usr/share/onlypkgs/os-release
@@ -492,7 +544,7 @@ EOR
 	run "$BCTL" submit --follow "$D/onlypkgs.yaml"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ $output == *"environment: 3 packages, layer apk-"*"(built"* ]]
+	[[ $output == *"environment: 4 packages, layer apk-"*"(built"* ]]
 	# the resolved set is recorded on the job
 	id=${lines[0]}
 	run "$BCTL" status "$id"
@@ -502,7 +554,7 @@ EOR
 	sed 's/version: 1.0.0/version: 1.0.1/' "$D/onlypkgs.yaml" >"$D/onlypkgs2.yaml"
 	run "$BCTL" submit --follow "$D/onlypkgs2.yaml"
 	[ "$status" -eq 0 ]
-	[[ $output == *"environment: 3 packages, layer apk-"*"(cached"* ]]
+	[[ $output == *"environment: 4 packages, layer apk-"*"(cached"* ]]
 	# the SBOM lists the environment's packages
 	mkdir "$D/x"
 	tar -xzf "$D/state/repo/$(uname -m)/onlypkgs-1.0.0-r0.apk" -C "$D/x" 2>/dev/null
@@ -514,6 +566,13 @@ EOR
 	[ "$status" -eq 1 ]
 	id=${lines[0]}
 	[[ $(job_field "$id" '["error"]') == *"environment"* ]]
+	# a failing install script fails the environment, naming package and script
+	sed -e 's/      - hooks/      - badscript/' -e 's/version: 1.0.0/version: 1.0.3/' \
+		"$D/onlypkgs.yaml" >"$D/bad.yaml"
+	run "$BCTL" submit --wait "$D/bad.yaml"
+	[ "$status" -eq 1 ]
+	id=${lines[0]}
+	[[ $(job_field "$id" '["error"]') == *"badscript-1.0.0-r0.post-install exited with status 3"* ]]
 }
 
 @test "recipe tests run in a fresh guest before publication; a failing test fails the job" {

@@ -51,7 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lseek(fd, 0, SEEK_SET);
 	struct bd_apk_read_opts ro = { .keys_dirfd = (size & 1) ? keys_fd : -1,
 		                       .list_entries = (size & 2) != 0,
-		                       .keep_index_text = (size & 4) != 0 };
+		                       .keep_index_text = (size & 4) != 0,
+		                       .keep_scripts = (size & 8) != 0 };
 	(void)bd_apk_read(fd, "fuzz", &ro, &f, &err);
 	bd_apk_file_free(&f);
 	close(fd);

@@ -579,6 +579,63 @@ large_file_streams(void **state)
 	bd_apk_pkginfo_free(&res.info);
 }
 
+/* Install scripts come back by type, byte for byte, with keep_scripts;
+ * without it only their presence is recorded. */
+static void
+scripts_are_kept_by_type(void **state)
+{
+	struct fixture *fx = *state;
+	static const char post[] = "#!/bin/sh\n/bin/busybox --install -s\n";
+	static const char trig[] = "#!/bin/sh\necho \"$@\"\n";
+	const struct bd_apk_script sc[] = {
+		{ ".post-install", post, sizeof(post) - 1 },
+		{ ".trigger", trig, sizeof(trig) - 1 },
+	};
+	struct bd_apk_pkginfo pi = { .name = "s", .version = "1-r0", .arch = "x86_64" };
+	struct bd_apk_pack_opts o = { .info = &pi,
+		                      .key = fx->key,
+		                      .sig_alg = BD_HASH_SHA256,
+		                      .mtime = 1,
+		                      .scripts = sc,
+		                      .nscripts = 2 };
+	struct bd_apk_pack_result res = { 0 };
+	struct bd_apk_read_opts ro = { .keys_dirfd = fx->keys_fd, .keep_scripts = true };
+	struct bd_apk_file f = { 0 };
+	struct bd_err err = { 0 };
+	char path[600];
+	int fd;
+
+	o.policy.expect_uid = -1;
+	bd_strv_push(&pi.triggers, "/usr/share/x/*");
+	make_tree(fx);
+	fd = open(fx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/s.apk", fx->dir);
+	if (bd_apk_pack(fd, &o, path, &res, &err) < 0)
+		fail_msg("%s", err.msg);
+	close(fd);
+	if (bd_apk_read_path(path, &ro, &f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(f.status, BD_APK_OK);
+	assert_true(f.has_script[BD_APK_POST_INSTALL] && f.has_script[BD_APK_TRIGGER]);
+	assert_false(f.has_script[BD_APK_PRE_INSTALL]);
+	assert_int_equal(f.script_body[BD_APK_POST_INSTALL].len, sizeof(post) - 1);
+	assert_memory_equal(f.script_body[BD_APK_POST_INSTALL].data, post, sizeof(post) - 1);
+	assert_string_equal(f.script_body[BD_APK_TRIGGER].data, trig);
+	assert_int_equal(f.pkginfo.triggers.n, 1);
+	assert_string_equal(f.pkginfo.triggers.v[0], "/usr/share/x/*");
+	assert_string_equal(bd_apk_script_type(BD_APK_POST_INSTALL), "post-install");
+	bd_apk_file_free(&f);
+	memset(&f, 0, sizeof(f));
+	ro.keep_scripts = false;
+	if (bd_apk_read_path(path, &ro, &f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(f.has_script[BD_APK_TRIGGER]);
+	assert_int_equal(f.script_body[BD_APK_TRIGGER].len, 0);
+	bd_apk_file_free(&f);
+	bd_apk_pkginfo_free(&res.info);
+	bd_strv_free(&pi.triggers);
+}
+
 int
 main(void)
 {
@@ -596,6 +653,7 @@ main(void)
 		cmocka_unit_test(wolfi_package_with_wrong_key_is_bad),
 		cmocka_unit_test(extract_package_matches_tree),
 		cmocka_unit_test(large_file_streams),
+		cmocka_unit_test(scripts_are_kept_by_type),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
