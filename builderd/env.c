@@ -481,11 +481,10 @@ bd_env_build(const struct bd_env_spec *spec, struct bd_env_result *res, struct b
 	                 NULL, &sol, err);
 	if (r < 0)
 		goto out;
-	r = bd_apk_repos_fetch_solution(&rs, &sol, &paths, err);
-	if (r < 0)
-		goto out;
-	/* the resolved set is the layer's identity */
-	/* "layout 2": install scripts run (layers made before are not reused) */
+	/* the resolved set is the layer's identity: a layer in the cache was
+	 * made from packages verified against these very C: checksums, so a
+	 * warm environment needs neither a download nor a re-verification.
+	 * "layout 2": install scripts run (layers made before are not reused). */
 	bd_buf_printf(&key, "layout 2\narch %s\n", rs.arch);
 	for (size_t i = 0; i < sol.n; i++) {
 		bd_buf_printf(&key, "%s %s %s\n", sol.pkgs[i].name, sol.pkgs[i].version,
@@ -502,6 +501,9 @@ bd_env_build(const struct bd_env_spec *spec, struct bd_env_result *res, struct b
 		res->cached = true;
 		goto out;
 	}
+	r = bd_apk_repos_fetch_solution(&rs, &sol, &paths, err);
+	if (r < 0)
+		goto out;
 	{
 		_cleanup_free_ char *tmp = bd_xasprintf("%s.tmp.%ld", res->layer, (long)getpid());
 		struct bd_err e2 = { 0 };

@@ -123,7 +123,7 @@ env_layer(struct runner *r, const struct bd_plan_imgenv *e, struct bd_env_result
 	if (rc == 0)
 		rc = bd_env_build(&spec, res, err);
 	if (rc == 0) {
-		logline("    environment: %zu packages, layer apk-%.12s (%s, %.0f ms)",
+		logline("    environment: %zu packages, layer apk-%.12s (%s, %.1f ms)",
 		        res->resolved.n, res->digest, res->cached ? "cached" : "built",
 		        (double)(bd_now_ns() - t0) / 1e6);
 		for (size_t i = 0; i < res->resolved.n; i++)
