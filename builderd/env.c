@@ -214,10 +214,11 @@ merge_upper(int src, int dst, const char *path, uint64_t base, struct bd_err *er
 /* Run script @type of package @p (body @body) over the layer @dir with
  * @args after the script's path, and merge what it changed. */
 static int
-run_script(const struct bd_env_spec *spec, const char *dir, const struct bd_apk_solved_pkg *p,
-           enum bd_apk_script_kind type, const struct bd_buf *body, const struct bd_strv *args,
-           struct bd_err *err)
+run_script(const struct bd_env_spec *spec, struct bd_env_result *res, const char *dir,
+           const struct bd_apk_solved_pkg *p, enum bd_apk_script_kind type,
+           const struct bd_buf *body, const struct bd_strv *args, struct bd_err *err)
 {
+	uint64_t t0 = bd_now_ns();
 	_cleanup_free_ char *rel =
 	    bd_xasprintf("lib/apk/exec/%s-%s.%s", p->name, p->version, bd_apk_script_type(type));
 	_cleanup_free_ char *inside = bd_xasprintf("/%s", rel);
@@ -252,6 +253,8 @@ run_script(const struct bd_env_spec *spec, const char *dir, const struct bd_apk_
 	(void)unlink(full);
 	(void)!bd_rm_rf_at(AT_FDCWD, ovl, &e2);
 	free(argv);
+	res->scripts_ns += bd_now_ns() - t0;
+	res->nscripts++;
 	if (r < 0)
 		bd_err_prefix(err, "%s-%s.%s: ", p->name, p->version, bd_apk_script_type(type));
 	return r;
@@ -320,8 +323,9 @@ scripts_tar(const struct bd_apk_solution *sol, const struct bd_apk_file *files, 
 
 /* Fire the triggers (after every package is in) and write lib/apk/db/triggers. */
 static int
-run_triggers(const struct bd_env_spec *spec, const struct bd_apk_solution *sol,
-             const struct bd_apk_file *files, const char *dir, struct bd_err *err)
+run_triggers(const struct bd_env_spec *spec, struct bd_env_result *res,
+             const struct bd_apk_solution *sol, const struct bd_apk_file *files, const char *dir,
+             struct bd_err *err)
 {
 	struct bd_strv dirs = { 0 };
 	struct bd_buf db = { 0 };
@@ -345,7 +349,7 @@ run_triggers(const struct bd_env_spec *spec, const struct bd_apk_solution *sol,
 					break;
 				}
 		if (args.n && spec->scripts)
-			r = run_script(spec, dir, &sol->pkgs[i], BD_APK_TRIGGER,
+			r = run_script(spec, res, dir, &sol->pkgs[i], BD_APK_TRIGGER,
 			               &files[i].script_body[BD_APK_TRIGGER], &args, err);
 		bd_strv_free(&args);
 	}
@@ -359,7 +363,8 @@ run_triggers(const struct bd_env_spec *spec, const struct bd_apk_solution *sol,
 /* Make the layer for @sol in @dir (which must not exist). */
 static int
 make_layer(struct bd_apk_repos *rs, const struct bd_apk_solution *sol, const struct bd_strv *paths,
-           const struct bd_env_spec *spec, const char *dir, struct bd_err *err)
+           const struct bd_env_spec *spec, struct bd_env_result *res, const char *dir,
+           struct bd_err *err)
 {
 	struct bd_buf installed = { 0 }, text = { 0 };
 	struct bd_apk_file *files = bd_xcalloc(sol->n ? sol->n : 1, sizeof(*files));
@@ -379,32 +384,34 @@ make_layer(struct bd_apk_repos *rs, const struct bd_apk_solution *sol, const str
 		const struct bd_apk_solved_pkg *p = &sol->pkgs[i];
 		struct bd_apk_read_opts ro = { .keys_dirfd = -1,
 			                       .list_entries = true,
-			                       .keep_scripts = true };
+			                       .keep_scripts = true,
+			                       .skip_file_checksums = true };
 		struct bd_extract_opts eo = { .apk = true };
 		struct bd_strv ver = { 0 };
 		_cleanup_close_ int in = -1;
 
-		/* already verified against the index when it was fetched */
+		/* verified (each file's checksum too) when it was fetched: this
+		 * pass only lists entries and keeps the scripts */
 		r = bd_apk_read_path(paths->v[i], &ro, &files[i], err);
 		if (r < 0)
 			goto out;
 		bd_strv_push(&ver, p->version);
 		if (files[i].has_script[BD_APK_PRE_INSTALL] && spec->scripts)
-			r = run_script(spec, dir, p, BD_APK_PRE_INSTALL,
+			r = run_script(spec, res, dir, p, BD_APK_PRE_INSTALL,
 			               &files[i].script_body[BD_APK_PRE_INSTALL], &ver, err);
 		if (r == 0 && (in = open(paths->v[i], O_RDONLY | O_CLOEXEC)) < 0)
 			r = bd_err_set(err, errno, "open %s", paths->v[i]);
 		if (r == 0 && (r = bd_extract_fd(in, paths->v[i], dfd, &eo, NULL, err)) < 0)
 			bd_err_prefix(err, "install %s-%s: ", p->name, p->version);
 		if (r == 0 && files[i].has_script[BD_APK_POST_INSTALL] && spec->scripts)
-			r = run_script(spec, dir, p, BD_APK_POST_INSTALL,
+			r = run_script(spec, res, dir, p, BD_APK_POST_INSTALL,
 			               &files[i].script_body[BD_APK_POST_INSTALL], &ver, err);
 		bd_strv_free(&ver);
 		if (r < 0)
 			goto out;
 		installed_entry(p, &files[i], &installed);
 	}
-	r = run_triggers(spec, sol, files, dir, err);
+	r = run_triggers(spec, res, sol, files, dir, err);
 	if (r == 0)
 		r = scripts_tar(sol, files, dir, err);
 	if (r == 0)
@@ -464,6 +471,7 @@ bd_env_build(const struct bd_env_spec *spec, struct bd_env_result *res, struct b
 	unsigned char d[BD_HASH_MAX];
 	char hex[65];
 	struct stat st;
+	uint64_t t = bd_now_ns();
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -479,6 +487,7 @@ bd_env_build(const struct bd_env_spec *spec, struct bd_env_result *res, struct b
 		goto out;
 	r = bd_apk_solve(rs.db, (const char *const *)(void *)spec->packages->v, spec->packages->n,
 	                 NULL, &sol, err);
+	res->solve_ns = bd_now_ns() - t;
 	if (r < 0)
 		goto out;
 	/* the resolved set is the layer's identity: a layer in the cache was
@@ -501,14 +510,18 @@ bd_env_build(const struct bd_env_spec *spec, struct bd_env_result *res, struct b
 		res->cached = true;
 		goto out;
 	}
+	t = bd_now_ns();
 	r = bd_apk_repos_fetch_solution(&rs, &sol, &paths, err);
+	res->fetch_ns = bd_now_ns() - t;
 	if (r < 0)
 		goto out;
 	{
 		_cleanup_free_ char *tmp = bd_xasprintf("%s.tmp.%ld", res->layer, (long)getpid());
 		struct bd_err e2 = { 0 };
 		(void)!bd_rm_rf_at(AT_FDCWD, tmp, &e2);
-		r = make_layer(&rs, &sol, &paths, spec, tmp, err);
+		uint64_t t1 = bd_now_ns();
+		r = make_layer(&rs, &sol, &paths, spec, res, tmp, err);
+		res->install_ns = bd_now_ns() - t1;
 		if (r == 0 && rename(tmp, res->layer) < 0) {
 			if (errno == EEXIST || errno == ENOTEMPTY) /* another job made it first */
 				(void)!bd_rm_rf_at(AT_FDCWD, tmp, &e2);

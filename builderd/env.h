@@ -35,6 +35,12 @@ struct bd_env_result {
 	char digest[65];         /* sha256 of the resolved set */
 	bool cached;             /* the layer was already there */
 	struct bd_strv resolved; /* "name version checksum", install order */
+	/* where a built environment's time went (ns) */
+	uint64_t solve_ns;   /* indexes loaded and verified, world resolved */
+	uint64_t fetch_ns;   /* packages downloaded or found in the cache, verified */
+	uint64_t install_ns; /* extraction, scripts, the apk database */
+	uint64_t scripts_ns; /* of install_ns: install scripts and triggers */
+	unsigned nscripts;
 };
 
 int bd_env_build(const struct bd_env_spec *spec, struct bd_env_result *res, struct bd_err *err)

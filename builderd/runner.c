@@ -126,6 +126,12 @@ env_layer(struct runner *r, const struct bd_plan_imgenv *e, struct bd_env_result
 		logline("    environment: %zu packages, layer apk-%.12s (%s, %.1f ms)",
 		        res->resolved.n, res->digest, res->cached ? "cached" : "built",
 		        (double)(bd_now_ns() - t0) / 1e6);
+		if (!res->cached)
+			logline("    environment: indexes and solve %.1f ms, packages %.1f ms, "
+			        "install %.1f ms (%u scripts, %.1f ms)",
+			        (double)res->solve_ns / 1e6, (double)res->fetch_ns / 1e6,
+			        (double)res->install_ns / 1e6, res->nscripts,
+			        (double)res->scripts_ns / 1e6);
 		for (size_t i = 0; i < res->resolved.n; i++)
 			logline("      %s", res->resolved.v[i]);
 	}
