@@ -102,8 +102,8 @@ gen(const char *spec_path, const char *outdir, struct bd_err *err)
 			.origin = str(bd_json_array_get(pkgs, 0), "name"),
 			.recipe_name = str(recipe, "name"),
 			.recipe_sha256 = str(recipe, "sha256"),
-			.source_date_epoch = (uint64_t)bd_json_int_value(
-			    bd_json_get(spec, "source_date_epoch")),
+			.source_date_epoch =
+			    (uint64_t)bd_json_int_value(bd_json_get(spec, "source_date_epoch")),
 			.sources = src,
 			.nsources = ns,
 			.env = env,
