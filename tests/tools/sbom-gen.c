@@ -49,8 +49,11 @@ gen(const char *spec_path, const char *outdir, struct bd_err *err)
 	if (fd < 0)
 		return bd_err_set(err, errno, "open %s", spec_path);
 	rc = bd_read_all(fd, 1 << 20, &text, spec_path, err);
-	if (rc < 0)
+	if (rc < 0) {
+		bd_buf_free(&text);
 		return rc;
+	}
+	rc = 0;
 	struct bd_json *spec = bd_json_parse(text.data, text.len, err);
 	bd_buf_free(&text);
 	if (!spec)

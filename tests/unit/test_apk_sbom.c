@@ -78,15 +78,12 @@ sbom_is_deterministic_json(void **state)
 static bool
 is_spdx_id(const char *s)
 {
-	const char *p = s + strlen("SPDXRef-");
+	static const char idchars[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-";
 
-	if (strncmp(s, "SPDXRef-", 8) != 0 || !*p)
+	if (strncmp(s, "SPDXRef-", 8) != 0 || !s[8])
 		return false;
-	for (; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
-			return false;
-	return true;
+	return strspn(s + 8, idchars) == strlen(s + 8);
 }
 
 /* a field of the @i-th package */
