@@ -100,6 +100,9 @@ UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJS := $(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o)
 TEST_PROGS_SRCS := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(TEST_PROGS_SRCS:tests/progs/%.c=$(BUILD)/tests/progs/%)
+# test-only tools linked against the libraries (never installed)
+TEST_TOOLS_SRCS := $(wildcard tests/tools/*.c)
+TEST_TOOLS := $(TEST_TOOLS_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 
@@ -172,6 +175,11 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(LINK_LI
 	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(LINK_LIBS) $(ALL_PKGLIBS) \
 		$(call pkglibs,$(PKG_tests))
 
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LINK_LIBS)
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(ALL_PKGLIBS)
+
 # small static probe programs used by e2e and escape tests
 $(BUILD)/tests/progs/%: tests/progs/%.c
 	$(call say,CC,$<)
@@ -196,7 +204,7 @@ $(ROOTFS_BUSYBOX): scripts/mkrootfs-busybox
 bench-sandbox: all $(ROOTFS_BUSYBOX)
 	$(Q)BUILD=$(BUILD) tests/bench/sandbox-start
 
-unit-tests: $(UNIT_BINS)
+unit-tests: $(UNIT_BINS) $(TEST_TOOLS)
 
 check-build: all unit-tests $(TEST_PROGS) $(SANDBOX_TESTING) $(ROOTFS_BUSYBOX)
 

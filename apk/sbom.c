@@ -12,26 +12,70 @@
 #include "apk/crypto.h"
 #include "common/jsonw.h"
 
+/* 9999-12-31T23:59:59Z, the last time an SPDX date can hold */
+#define SBOM_MAX_EPOCH 253402300799ULL
+
 char *
 bd_sbom_path(const char *name, const char *version)
 {
 	return bd_xasprintf("var/lib/db/sbom/%s-%s.spdx.json", name, version);
 }
 
-/* SPDX identifiers allow letters, digits, '.' and '-' only. */
+/* SPDX identifiers are "SPDXRef-" and then letters, digits, '.' and '-'
+ * only (SPDX 2.3 clause 3.2).  Other bytes become '-', and then a name
+ * that needed that gets the first 8 hex digits of its SHA-256 appended, so
+ * that "py3_foo", "py3-foo" and "py3@foo" stay three identifiers, while a
+ * name that is already fine keeps its readable identifier.  @used holds the
+ * identifiers handed out so far: should two still meet, the later one gets
+ * "-2", "-3", ..., so the identifiers of a document are always unique and
+ * depend only on its input. */
 static char *
-spdx_id(const char *prefix, const char *s)
+spdx_id(struct bd_strset *used, const char *prefix, const char *s)
 {
 	struct bd_buf b = { 0 };
+	bool replaced = !*s;
 
 	bd_buf_puts(&b, prefix);
-	for (; *s; s++) {
-		char c = *s;
+	for (const char *p = s; *p; p++) {
+		char c = *p;
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		          (c >= '0' && c <= '9') || c == '.' || c == '-';
 		bd_buf_putc(&b, ok ? c : '-');
+		replaced |= !ok;
+	}
+	if (replaced) {
+		unsigned char d[BD_HASH_MAX];
+		char hex[9];
+		bd_hash_buf(BD_HASH_SHA256, s, strlen(s), d);
+		bd_hex(d, 4, hex);
+		bd_buf_printf(&b, "-%s", hex);
+	}
+	size_t base = b.len;
+	for (unsigned n = 2; !bd_strset_add(used, b.data); n++) {
+		b.len = base;
+		b.data[base] = '\0';
+		bd_buf_printf(&b, "-%u", n);
 	}
 	return bd_buf_steal(&b);
+}
+
+/* @s is @len lower-case hexadecimal digits (SPDX checksum values are) */
+static bool
+is_hex_digest(const char *s, size_t len)
+{
+	return s && strlen(s) == len && strspn(s, "0123456789abcdef") == len;
+}
+
+/* @s looks like an absolute URI: a scheme, ':', no white space */
+static bool
+is_uri(const char *s)
+{
+	size_t n =
+	    s ? strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") : 0;
+
+	if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	return s[n] == ':' && s[n + 1] && !strpbrk(s + n, " \t\r\n\f\v");
 }
 
 /* purl components: percent-encode everything but unreserved characters */
@@ -98,15 +142,22 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 	time_t t = (time_t)in->source_date_epoch;
 	const char *ns = in->namespace_ ? in->namespace_ : "builderd";
 	char *pkg_id, **src_ids, **env_ids;
+	struct bd_strset used = { 0 };
 
-	if (!in->name || !in->version || !in->arch)
+	if (!in->name || !*in->name || !in->version || !in->arch)
 		return bd_err_setx(err, EINVAL,
 		                   "sbom: package name, version and arch are required");
-	pkg_id = spdx_id("SPDXRef-Package-", in->name);
+	/* SPDX dates are YYYY-MM-DDThh:mm:ssZ: four-digit years only */
+	if (in->source_date_epoch > SBOM_MAX_EPOCH || !gmtime_r(&t, &tm))
+		return bd_err_setx(err, ERANGE,
+		                   "sbom: SOURCE_DATE_EPOCH %llu is past 9999-12-31T23:59:59Z",
+		                   (unsigned long long)in->source_date_epoch);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	bd_strset_add(&used, "SPDXRef-DOCUMENT");
+	bd_strset_add(&used, "SPDXRef-Recipe");
+	pkg_id = spdx_id(&used, "SPDXRef-Package-", in->name);
 	src_ids = bd_xcalloc(in->nsources ? in->nsources : 1, sizeof(char *));
 	env_ids = bd_xcalloc(in->nenv ? in->nenv : 1, sizeof(char *));
-	gmtime_r(&t, &tm);
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* a namespace unique to this package build and stable across rebuilds */
 	bd_buf_printf(&tmp, "%s\n%s\n%s\n%s\n%s\n", ns, in->name, in->version, in->arch,
 	              in->recipe_sha256 ? in->recipe_sha256 : "");
@@ -127,8 +178,12 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 	bd_buf_printf(&tmp, "apk-%s-%s", in->name, in->version);
 	kv(&j, "name", tmp.data);
 	bd_buf_reset(&tmp);
-	bd_buf_printf(&tmp, "https://spdx.org/spdxdocs/builderd/%s-%s-%s", in->name, in->version,
-	              nshex);
+	/* an absolute URI with no '#' part, whatever the name holds */
+	bd_buf_puts(&tmp, "https://spdx.org/spdxdocs/builderd/");
+	purl_escape(&tmp, in->name);
+	bd_buf_putc(&tmp, '-');
+	purl_escape(&tmp, in->version);
+	bd_buf_printf(&tmp, "-%s", nshex);
 	kv(&j, "documentNamespace", tmp.data);
 	bd_buf_reset(&tmp);
 	bd_jw_key(&j, "creationInfo");
@@ -161,7 +216,7 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 	kv(&j, "copyrightText", "NOASSERTION");
 	if (in->description)
 		kv(&j, "description", in->description);
-	if (in->url)
+	if (is_uri(in->url))
 		kv(&j, "homepage", in->url);
 	bd_buf_printf(&tmp, "Organization: %s", ns);
 	kv(&j, "supplier", tmp.data);
@@ -190,7 +245,7 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 	kv(&j, "downloadLocation", "NOASSERTION");
 	bd_jw_key(&j, "filesAnalyzed");
 	bd_jw_bool(&j, false);
-	if (in->recipe_sha256 && strlen(in->recipe_sha256) == 64) {
+	if (is_hex_digest(in->recipe_sha256, 64)) {
 		bd_jw_key(&j, "checksums");
 		bd_jw_arr(&j);
 		checksum(&j, "SHA256", in->recipe_sha256);
@@ -206,32 +261,38 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 	for (size_t i = 0; i < in->nsources; i++) {
 		const struct bd_sbom_source *s = &in->sources[i];
 		bool git = strcmp(s->kind, "git") == 0;
-		char num[32];
-		snprintf(num, sizeof(num), "%zu-", i + 1);
+		const char *sha256 = is_hex_digest(s->sha256, 64) ? s->sha256 : NULL;
+		const char *sha512 = is_hex_digest(s->sha512, 128) ? s->sha512 : NULL;
 		bd_buf_reset(&tmp);
-		bd_buf_printf(&tmp, "SPDXRef-Source-%s", num);
-		src_ids[i] = spdx_id(tmp.data, s->name ? s->name : "source");
+		bd_buf_printf(&tmp, "SPDXRef-Source-%zu-", i + 1);
+		src_ids[i] = spdx_id(&used, tmp.data, s->name ? s->name : "source");
 		bd_jw_obj(&j);
 		kv(&j, "SPDXID", src_ids[i]);
-		kv(&j, "name", s->name ? s->name : s->uri);
+		kv(&j, "name", s->name && *s->name ? s->name : s->uri);
 		kv(&j, "versionInfo",
 		   s->version ? s->version : (s->commit ? s->commit : "NOASSERTION"));
+		/* a URI, or for git the VCS form git+<transport>://...@<commit>
+		 * (SPDX 2.3 7.7); NOASSERTION for what is neither (scp-like
+		 * "host:path" repositories) */
 		bd_buf_reset(&tmp);
-		if (git)
-			bd_buf_printf(&tmp, "git+%s%s%s", s->uri, s->commit ? "@" : "",
-			              s->commit ? s->commit : "");
+		if (!is_uri(s->uri))
+			bd_buf_puts(&tmp, "NOASSERTION");
+		else if (git)
+			bd_buf_printf(&tmp, "%s%s%s%s",
+			              bd_str_has_prefix(s->uri, "git+") ? "" : "git+", s->uri,
+			              s->commit ? "@" : "", s->commit ? s->commit : "");
 		else
 			bd_buf_puts(&tmp, s->uri);
 		kv(&j, "downloadLocation", tmp.data);
 		bd_jw_key(&j, "filesAnalyzed");
 		bd_jw_bool(&j, false);
-		if (s->sha256 || s->sha512) {
+		if (sha256 || sha512) {
 			bd_jw_key(&j, "checksums");
 			bd_jw_arr(&j);
-			if (s->sha256)
-				checksum(&j, "SHA256", s->sha256);
-			if (s->sha512)
-				checksum(&j, "SHA512", s->sha512);
+			if (sha256)
+				checksum(&j, "SHA256", sha256);
+			if (sha512)
+				checksum(&j, "SHA512", sha512);
 			bd_jw_arr_end(&j);
 		}
 		kv(&j, "licenseConcluded", "NOASSERTION");
@@ -249,9 +310,9 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 			purl_escape(&tmp, v.data);
 			bd_buf_free(&v);
 		} else {
-			if (s->sha256) {
+			if (sha256) {
 				bd_buf_puts(&tmp, "?checksum=sha256:");
-				purl_escape(&tmp, s->sha256);
+				purl_escape(&tmp, sha256);
 				bd_buf_puts(&tmp, "&download_url=");
 			} else {
 				bd_buf_puts(&tmp, "?download_url=");
@@ -266,15 +327,15 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 	/* the build environment */
 	for (size_t i = 0; i < in->nenv; i++) {
 		const struct bd_sbom_envpkg *e = &in->env[i];
-		env_ids[i] = spdx_id("SPDXRef-Environment-", e->name);
+		env_ids[i] = spdx_id(&used, "SPDXRef-Environment-", e->name ? e->name : "");
 		bd_jw_obj(&j);
 		kv(&j, "SPDXID", env_ids[i]);
-		kv(&j, "name", e->name);
+		kv(&j, "name", e->name && *e->name ? e->name : "unknown");
 		kv(&j, "versionInfo", e->version ? e->version : "NOASSERTION");
 		kv(&j, "downloadLocation", "NOASSERTION");
 		bd_jw_key(&j, "filesAnalyzed");
 		bd_jw_bool(&j, false);
-		if (e->checksum && strlen(e->checksum) == 64) {
+		if (is_hex_digest(e->checksum, 64)) {
 			bd_jw_key(&j, "checksums");
 			bd_jw_arr(&j);
 			checksum(&j, "SHA256", e->checksum);
@@ -306,6 +367,7 @@ bd_sbom_spdx(const struct bd_sbom_input *in, struct bd_buf *out, struct bd_err *
 	free(src_ids);
 	free(env_ids);
 	free(pkg_id);
+	bd_strset_free(&used);
 	bd_buf_free(&tmp);
 	return 0;
 }
