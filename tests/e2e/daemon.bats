@@ -95,6 +95,8 @@ assert any(t == "BUILD_DEPENDENCY_OF" for _, t, _ in rel)
 ids = {p["SPDXID"] for p in d["packages"]} | {"SPDXRef-DOCUMENT"}
 assert all(a in ids and b in ids for a, _, b in rel), "dangling relationship"
 PY
+	# and against the SPDX 2.3 schema (tests/data/spdx) with Debian's jsonschema
+	/usr/bin/python3 "$TOP/tests/e2e/spdx_validate.py" "$D/x/var/lib/db/sbom/hello-c-1.0-r0.spdx.json"
 	# automatic dependencies and provides from the ELF binary built in the sandbox
 	run "$BCTL" inspect "$repo/hello-c-1.0-r0.apk"
 	[[ $output == *"depend       so:libc.so.6"* ]]
@@ -560,6 +562,7 @@ EOR
 	tar -xzf "$D/state/repo/$(uname -m)/onlypkgs-1.0.0-r0.apk" -C "$D/x" 2>/dev/null
 	grep -q '"name": "replayout"' "$D/x/var/lib/db/sbom/onlypkgs-1.0.0-r0.spdx.json"
 	grep -q '"name": "busybox"' "$D/x/var/lib/db/sbom/onlypkgs-1.0.0-r0.spdx.json"
+	/usr/bin/python3 "$TOP/tests/e2e/spdx_validate.py" "$D/x/var/lib/db/sbom/onlypkgs-1.0.0-r0.spdx.json"
 	# an index signed by a key outside the keyring is an error, not a warning
 	sed "s|      - $key||" "$D/onlypkgs.yaml" | sed 's/version: 1.0.0/version: 1.0.2/' >"$D/untrusted.yaml"
 	run "$BCTL" submit --wait "$D/untrusted.yaml"
