@@ -97,20 +97,66 @@ installed_entry(const struct bd_apk_solved_pkg *p, const struct bd_apk_file *f, 
 	bd_buf_putc(out, '\n');
 }
 
+/* Open (creating as needed) directory @rel of the layer @root as the
+ * packages' own tools would see it from inside: symlinks a package shipped
+ * (usr-merge's lib -> usr/lib, or an absolute /usr/lib) resolve within the
+ * layer, never on the host, and ".." stops at the layer's root.  Returns an
+ * O_PATH fd or -errno. */
+static int
+layer_dir(const char *root, const char *rel, bool create, struct bd_err *err)
+{
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *copy = bd_xstrdup(rel);
+	struct bd_buf prefix = { 0 };
+	char *save = NULL;
+	int cur;
+
+	if (rootfd < 0)
+		return bd_err_set(err, errno, "open %s", root);
+	cur = dup(rootfd);
+	if (cur < 0)
+		return bd_err_set(err, errno, "dup");
+	for (char *c = strtok_r(copy, "/", &save); cur >= 0 && c; c = strtok_r(NULL, "/", &save)) {
+		/* a single component below a resolved directory: never follows */
+		if (create && mkdirat(cur, c, 0755) < 0 && errno != EEXIST) {
+			close(cur);
+			cur = bd_err_set(err, errno, "mkdir %s in the layer", rel);
+			break;
+		}
+		close(cur);
+		bd_buf_printf(&prefix, "/%s", c);
+		cur = bd_openat_in_root(rootfd, prefix.data, O_PATH | O_DIRECTORY, 0, err);
+	}
+	if (cur < 0)
+		bd_err_prefix(err, "layer %s: ", root);
+	bd_buf_free(&prefix);
+	return cur;
+}
+
+/* Write @rel below the layer @root (replacing what is there), as layer_dir. */
 static int
 write_file_mode(const char *root, const char *rel, const char *data, size_t n, mode_t mode,
                 struct bd_err *err)
 {
-	_cleanup_free_ char *p = bd_xasprintf("%s/%s", root, rel);
-	char *slash = strrchr(p, '/');
-	int r;
+	_cleanup_free_ char *dir = bd_xstrdup(rel);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? rel + (slash - dir) + 1 : rel;
+	_cleanup_close_ int dfd = -1, fd = -1;
 
-	*slash = '\0';
-	r = bd_mkdir_p(p, 0755, err);
-	*slash = '/';
-	if (r == 0)
-		r = bd_write_file_atomic(p, data, n, mode, err);
-	return r;
+	if (slash)
+		*slash = '\0';
+	dfd =
+	    slash ? layer_dir(root, dir, true, err) : open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return slash ? dfd : bd_err_set(err, errno, "open %s", root);
+	if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
+		return bd_err_set(err, errno, "replace %s in the layer", rel);
+	fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return bd_err_set(err, errno, "create %s in the layer", rel);
+	if (bd_write_all(fd, data, n) < 0 || fchmod(fd, mode) < 0)
+		return bd_err_set(err, errno, "write %s in the layer", rel);
+	return 0;
 }
 
 static int
@@ -249,8 +295,9 @@ run_script(const struct bd_env_spec *spec, struct bd_env_result *res, const char
 			r = merge_upper(s, d, "upper", spec->scripts->id_base, err);
 	}
 	/* apk leaves lib/apk/exec/ behind, empty */
-	_cleanup_free_ char *full = bd_xasprintf("%s/%s", dir, rel);
-	(void)unlink(full);
+	_cleanup_close_ int xfd = layer_dir(dir, "lib/apk/exec", false, &e2);
+	if (xfd >= 0)
+		(void)unlinkat(xfd, strrchr(rel, '/') + 1, 0);
 	(void)!bd_rm_rf_at(AT_FDCWD, ovl, &e2);
 	free(argv);
 	res->scripts_ns += bd_now_ns() - t0;

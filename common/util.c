@@ -368,6 +368,24 @@ bd_openat_beneath(int dirfd, const char *path, int flags, mode_t mode, struct bd
 }
 
 int
+bd_openat_in_root(int rootfd, const char *path, int flags, mode_t mode, struct bd_err *err)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	int fd;
+
+	do
+		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return bd_err_set(err, errno, "open %s", path);
+	return fd;
+}
+
+int
 bd_read_file_at(int dirfd, const char *path, size_t max, struct bd_buf *out, struct bd_err *err)
 {
 	_cleanup_close_ int fd = -1;

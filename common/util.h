@@ -89,6 +89,13 @@ int bd_read_all(int fd, size_t max, struct bd_buf *out, const char *what, struct
 int bd_openat_beneath(int dirfd, const char *path, int flags, mode_t mode, struct bd_err *err)
     __attribute__((warn_unused_result));
 
+/* openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV): open
+ * @path as a chroot to @rootfd would, symlinks (absolute ones included)
+ * resolved inside it and ".." stopping at it.  For trees made of untrusted
+ * content, such as a build environment's layer.  Returns the fd or -errno. */
+int bd_openat_in_root(int rootfd, const char *path, int flags, mode_t mode, struct bd_err *err)
+    __attribute__((warn_unused_result));
+
 /* Read a whole regular file below @dirfd (AT_FDCWD for plain paths) into
  * @out, refusing files over @max bytes. */
 int bd_read_file_at(int dirfd, const char *path, size_t max, struct bd_buf *out, struct bd_err *err)

@@ -14,7 +14,26 @@ setup() {
 }
 
 teardown() {
+	[[ -z ${ESCDIR:-} ]] || rm -rf "$ESCDIR"
+	if [[ -n ${HTTPPID:-} ]]; then
+		kill "$HTTPPID" 2>/dev/null || true
+		wait "$HTTPPID" 2>/dev/null || true
+	fi
 	cleanup_daemon
+}
+
+# serve_http DIR: a loopback HTTP server for DIR; sets HTTPURL
+serve_http() {
+	local port
+	port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$1" "$port" >"$D/http.log" 2>&1 &
+	HTTPPID=$!
+	HTTPURL=http://127.0.0.1:$port
+	for _ in $(seq 100); do
+		curl -sf -o /dev/null "$HTTPURL/" && return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 daemon_pubkey_dir() {
@@ -500,6 +519,9 @@ EOR
 	run "$BCTL" submit --wait "$D/badscript.yaml"
 	[ "$status" -eq 0 ]
 	key=$(ls "$D"/state/keys/*.rsa.pub)
+	# builderd's repository as a file:// URL, the melange-built one and its
+	# key over HTTP (the runner's libcurl fetcher)
+	serve_http "$BUILDERD_SHARED/vectors/melange-repo"
 	cat >"$D/onlypkgs.yaml" <<EOR
 package:
   name: onlypkgs
@@ -511,11 +533,11 @@ package:
 environment:
   contents:
     repositories:
-      - $D/state/repo
-      - $BUILDERD_SHARED/vectors/melange-repo
+      - file://$D/state/repo
+      - $HTTPURL
     keyring:
       - $key
-      - $BUILDERD_SHARED/vectors/melange-repo/keys/melange.rsa.pub
+      - $HTTPURL/keys/melange.rsa.pub
     packages:
       - busybox
       - replayout
@@ -547,6 +569,9 @@ EOR
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *"environment: 4 packages, layer apk-"*"(built"* ]]
+	grep -q '"GET /x86_64/APKINDEX.tar.gz HTTP' "$D/http.log"
+	grep -q '"GET /x86_64/replayout-1.0.0-r0.apk HTTP' "$D/http.log"
+	grep -q '"GET /keys/melange.rsa.pub HTTP' "$D/http.log"
 	# the resolved set is recorded on the job
 	id=${lines[0]}
 	run "$BCTL" status "$id"
@@ -569,6 +594,39 @@ EOR
 	[ "$status" -eq 1 ]
 	id=${lines[0]}
 	[[ $(job_field "$id" '["error"]') == *"environment"* ]]
+	# a package's absolute symlink (etc/apk -> /tmp/...) resolves inside the
+	# layer when builderd writes etc/apk/world and keys, never on the host
+	esc=/tmp/bd-e2e-escape.$$.$RANDOM
+	cat >"$D/evil.yaml" <<EOR
+package:
+  name: evil
+  version: 1.0.0
+  epoch: 0
+  description: ships etc/apk as a symlink to a host path
+  copyright:
+    - license: MIT
+pipeline:
+  - runs: |
+      mkdir -p \${{targets.destdir}}/etc \${{targets.destdir}}$esc
+      ln -s $esc \${{targets.destdir}}/etc/apk
+EOR
+	# the host directory exists: a write that followed the link would land there
+	mkdir "$esc"
+	ESCDIR=$esc
+	run "$BCTL" submit --wait "$D/evil.yaml"
+	[ "$status" -eq 0 ]
+	sed -e 's/      - hooks/      - evil/' -e 's/version: 1.0.0/version: 1.0.4/' \
+		-e '/^  - runs: |/,$d' "$D/onlypkgs.yaml" >"$D/evilenv.yaml"
+	cat >>"$D/evilenv.yaml" <<EOR
+  - runs: |
+      test "\$(readlink /etc/apk)" = $esc
+      mkdir -p \${{targets.destdir}}/usr/share/evilenv
+EOR
+	run "$BCTL" submit --wait "$D/evilenv.yaml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$(ls -A "$esc")" ]
+	ls "$D"/state/cache/layers/apk-*"$esc"/world "$D"/state/cache/layers/apk-*"$esc"/keys/*.rsa.pub
 	# a failing install script fails the environment, naming package and script
 	sed -e 's/      - hooks/      - badscript/' -e 's/version: 1.0.0/version: 1.0.3/' \
 		"$D/onlypkgs.yaml" >"$D/bad.yaml"
