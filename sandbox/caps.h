@@ -22,3 +22,14 @@ void bd_caps_free(struct bd_caps *caps);
  * naming the step. */
 int bd_caps_drop_to(const struct bd_caps *caps, uid_t uid, gid_t gid, struct bd_err *err)
     __attribute__((warn_unused_result));
+
+/* For --root-caps, in the child as sandbox root: keep only the file
+ * capabilities package install scripts use as root (CAP_CHOWN,
+ * CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID,
+ * CAP_SETUID, CAP_SETGID), all of them confined to the sandbox's user
+ * namespace: the bounding set is cut to them, ambient raising is locked
+ * off, uid and gid stay 0 (so the command keeps them across execve, as root
+ * does), and the result is checked (no CAP_SYS_ADMIN, nothing outside the
+ * set).  Returns 0 or -errno with @err naming the step. */
+int bd_caps_keep_root_files(const struct bd_caps *caps, struct bd_err *err)
+    __attribute__((warn_unused_result));

@@ -764,7 +764,11 @@ bd_child_main(const struct bd_child_ctx *parent_ctx)
 		bd_err_set(&err, errno, "setsid");
 		fail(ctx, &err);
 	}
-	if (!(spec->unsafe & BD_UNSAFE_CAPS))
+	if (spec->unsafe & BD_UNSAFE_CAPS)
+		;
+	else if (spec->root_caps)
+		CHECK(ctx, &err, bd_caps_keep_root_files(ctx->caps, &err));
+	else
 		CHECK(ctx, &err, bd_caps_drop_to(ctx->caps, spec->uid, spec->gid, &err));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		bd_err_set(&err, errno, "PR_SET_NO_NEW_PRIVS");

@@ -35,6 +35,9 @@ const char bd_sandbox_usage[] =
     "Identity and environment:\n"
     "  --uid N, --gid N       ids inside for the step (default 1000)\n"
     "  --host-id-base N       host uid/gid of sandbox id 0; id U maps to N+U (default 100000)\n"
+    "  --root-caps            run as root with ids 0-65535 mapped and the file capabilities\n"
+    "                         (chown, dac_override, dac_read_search, fowner, fsetid, setuid,\n"
+    "                         setgid) kept in the sandbox's user namespace: for install scripts\n"
     "  --network              share the host network (default: own netns with lo only)\n"
     "  --hostname NAME        hostname inside (default builder)\n"
     "  --env K=V              set a variable (repeatable; the environment starts clean)\n"
@@ -269,6 +272,7 @@ int
 bd_sandbox_parse_args(int argc, char **argv, struct bd_sandbox_spec *spec, struct bd_err *err)
 {
 	uint64_t v;
+	bool uid_given = false, gid_given = false;
 	int i;
 
 	env_set(spec, "PATH=" BD_SANDBOX_DEFAULT_PATH);
@@ -339,6 +343,8 @@ bd_sandbox_parse_args(int argc, char **argv, struct bd_sandbox_spec *spec, struc
 				return bd_err_setx(err, EINVAL, "%s: at least 16", opt);
 		} else if (strcmp(opt, "--network") == 0) {
 			spec->network = true;
+		} else if (strcmp(opt, "--root-caps") == 0) {
+			spec->root_caps = true;
 		} else if (strcmp(opt, "--memory") == 0) {
 			NEED(1);
 			if (parse_size_opt(opt, argv[++i], &spec->memory, err) < 0)
@@ -363,10 +369,13 @@ bd_sandbox_parse_args(int argc, char **argv, struct bd_sandbox_spec *spec, struc
 			NEED(1);
 			if (parse_uint_opt(opt, argv[++i], 65533, &v, err) < 0)
 				return -err->code;
-			if (opt[2] == 'u')
+			if (opt[2] == 'u') {
 				spec->uid = (uint32_t)v;
-			else
+				uid_given = true;
+			} else {
 				spec->gid = (uint32_t)v;
+				gid_given = true;
+			}
 		} else if (strcmp(opt, "--host-id-base") == 0) {
 			NEED(1);
 			if (parse_uint_opt(opt, argv[++i], UINT32_MAX - 65536, &v, err) < 0)
@@ -441,6 +450,11 @@ bd_sandbox_parse_args(int argc, char **argv, struct bd_sandbox_spec *spec, struc
 		return bd_err_setx(err, EINVAL, "--keep-upper needs --overlay-dir");
 	if (spec->ro_root && spec->overlay_dir)
 		return bd_err_setx(err, EINVAL, "--ro-root and --overlay-dir exclude each other");
+	if (spec->root_caps) {
+		if ((uid_given && spec->uid != 0) || (gid_given && spec->gid != 0))
+			return bd_err_setx(err, EINVAL, "--root-caps runs as uid and gid 0");
+		spec->uid = spec->gid = 0;
+	}
 	if ((uint64_t)spec->host_id_base + spec->uid > UINT32_MAX - 1 ||
 	    (uint64_t)spec->host_id_base + spec->gid > UINT32_MAX - 1)
 		return bd_err_setx(err, ERANGE, "--host-id-base: ids overflow");

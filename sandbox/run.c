@@ -351,7 +351,8 @@ write_proc_file(pid_t pid, const char *file, const char *text, struct bd_err *er
 }
 
 /* Sandbox id 0 -> host base (setup runs as sandbox root and owns what it
- * creates); the build id -> base + id.  setgroups must be denied before
+ * creates); the build id -> base + id; with --root-caps every id 0..65535
+ * -> base + id (builderd gives each slot its own 65,536 host ids).  setgroups must be denied before
  * gid_map is written (bwrap's write_uid_gid_map()). */
 static int
 write_id_maps(struct run *r, struct bd_err *err)
@@ -360,7 +361,9 @@ write_id_maps(struct run *r, struct bd_err *err)
 	unsigned base = spec->host_id_base;
 	char map[96];
 
-	if (spec->uid)
+	if (spec->root_caps)
+		snprintf(map, sizeof(map), "0 %u 65536\n", base);
+	else if (spec->uid)
 		snprintf(map, sizeof(map), "0 %u 1\n%u %u 1\n", base, spec->uid, base + spec->uid);
 	else
 		snprintf(map, sizeof(map), "0 %u 1\n", base);
@@ -368,7 +371,9 @@ write_id_maps(struct run *r, struct bd_err *err)
 		return -err->code;
 	if (write_proc_file(r->pid, "setgroups", "deny", err) < 0 && err->code != ENOENT)
 		return -err->code;
-	if (spec->gid)
+	if (spec->root_caps)
+		snprintf(map, sizeof(map), "0 %u 65536\n", base);
+	else if (spec->gid)
 		snprintf(map, sizeof(map), "0 %u 1\n%u %u 1\n", base, spec->gid, base + spec->gid);
 	else
 		snprintf(map, sizeof(map), "0 %u 1\n", base);

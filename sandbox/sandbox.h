@@ -72,7 +72,12 @@ struct bd_sandbox_spec {
 	uint64_t cpu_millis; /* 1500 = 1.5 CPUs */
 	uint64_t timeout_ms;
 
-	uint32_t uid, gid;     /* inside, for the step */
+	uint32_t uid, gid; /* inside, for the step */
+	/* --root-caps: run as root with every id 0..65535 mapped (host
+	 * host_id_base + id) and the file capabilities of BD_SANDBOX_ROOT_CAPS
+	 * kept inside the user namespace: what packages' install scripts
+	 * (adduser, chown) expect from apk's root */
+	bool root_caps;
 	uint32_t host_id_base; /* host uid/gid of sandbox uid/gid 0 */
 	const char *hostname;
 	const char *chdir; /* inside; default "/" */

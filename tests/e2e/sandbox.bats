@@ -93,6 +93,47 @@ PY
 	[ "${lines[1]}" = "CapEff:	0000000000000000" ]
 }
 
+@test "--root-caps: root with every id mapped and only the file capabilities, for install scripts" {
+	ovl=$BATS_TEST_TMPDIR/ovl
+	mkdir "$ovl"
+	run sb --root-caps --overlay-dir "$ovl" --keep-upper -- /bin/sh -c '
+		set -e
+		id -u; id -g
+		cat /proc/self/uid_map /proc/self/gid_map
+		grep -E "^Cap(Eff|Bnd|Amb)" /proc/self/status
+		mkdir -p /var/lib/svc && chown 100:101 /var/lib/svc
+		touch /x && chown 65535:65535 /x
+		# DAC override: root reads a file it does not own, mode 000
+		echo hi >/y && chown 100 /y && chmod 000 /y && cat /y
+		# what root inside still may not do
+		! mount -t tmpfs none /mnt 2>/dev/null
+		! chmod u+s /x 2>/dev/null
+		! hostname other 2>/dev/null
+		! ip link set lo down 2>/dev/null
+		echo done'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ] && [ "${lines[1]}" = 0 ]
+	[[ ${lines[2]} =~ ^\ +0\ +100000\ +65536$ ]]
+	[[ ${lines[3]} =~ ^\ +0\ +100000\ +65536$ ]]
+	# chown dac_override dac_read_search fowner fsetid setgid setuid, nothing else
+	[[ ${lines[4]} == "CapEff:"*"00000000000000df" ]]
+	[[ ${lines[5]} == "CapBnd:"*"00000000000000df" ]]
+	[[ ${lines[6]} == "CapAmb:"*"0000000000000000" ]]
+	[ "${lines[8]}" = done ]
+	# the ids land on the host as base + id
+	[ "$(stat -c %u:%g "$ovl/upper/var/lib/svc")" = 100100:100101 ]
+	[ "$(stat -c %u:%g "$ovl/upper/x")" = 165535:165535 ]
+	# without it, sandbox root owns nothing but itself and has no capability
+	run sb --uid 0 --gid 0 -- /bin/sh -c 'grep ^CapEff /proc/self/status; touch /x; chown 100 /x'
+	[ "$status" -ne 0 ]
+	[[ ${lines[0]} == "CapEff:"*"0000000000000000" ]]
+	# it runs as root or not at all
+	run "$SB" --layer "$ROOTFS" --root-caps --uid 1000 -- /bin/true
+	[ "$status" -eq 125 ]
+	[[ $output == *"--root-caps runs as uid and gid 0"* ]]
+}
+
 @test "files the step writes in /home/build belong to the slot uid and are readable by root" {
 	run sb --bind "$WS" /home/build -- /bin/sh -c 'umask 077; echo secret-out >/home/build/out; mkdir /home/build/d'
 	[ "$status" -eq 0 ]
