@@ -431,7 +431,9 @@ bd_apk_pkginfo_parse(const char *text, size_t len, struct bd_apk_pkginfo *pi, st
 			if (add_deps("replaces", &pi->replaces, v, vlen, err) < 0)
 				return -err->code;
 		} else if (K("triggers")) {
+			/* the last line wins, as in apk's read_info_line() */
 			_cleanup_free_ char *tmp = bd_xstrndup(v, vlen);
+			bd_strv_free(&pi->triggers);
 			for (char *save = NULL, *t = strtok_r(tmp, " ", &save); t;
 			     t = strtok_r(NULL, " ", &save))
 				bd_strv_push(&pi->triggers, t);

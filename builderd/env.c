@@ -165,7 +165,8 @@ write_file(const char *root, const char *rel, const char *data, size_t n, struct
 	return write_file_mode(root, rel, data, n, 0644, err);
 }
 
-/* Host owner @id of a file the sandbox wrote, back to the id inside. */
+/* Host owner @id of a file the sandbox wrote, back to the id inside
+ * (--root-caps maps ids 0..65535 to base + id). */
 static unsigned
 unshift(uint64_t id, uint64_t base)
 {
@@ -196,28 +197,73 @@ is_opaque(int dfd, const char *name)
 	return n > 0 && v[0] == 'y';
 }
 
+/* Drop the overlay's own user.overlay.* attributes from an entry that
+ * moves into the layer: a later overlay with this layer below must not
+ * read them as its own. */
+static int
+strip_overlay_xattrs(int dfd, const char *name, const char *path, struct bd_err *err)
+{
+	_cleanup_free_ char *p = bd_xasprintf("/proc/self/fd/%d/%s", dfd, name);
+	char list[4096];
+	ssize_t n = llistxattr(p, list, sizeof(list));
+
+	if (n < 0)
+		return errno == ENOTSUP ? 0 : bd_err_set(err, errno, "list xattrs of %s", path);
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(list + i) + 1)
+		if (strncmp(list + i, "user.overlay.", 13) == 0 && lremovexattr(p, list + i) < 0)
+			return bd_err_set(err, errno, "remove %s from %s", list + i, path);
+	return 0;
+}
+
+#define MERGE_MAX_DEPTH 1024       /* below bd_rm_rf_at's 4096 */
+#define MERGE_MAX_ENTRIES 4000000u /* as many as one package may hold */
+
+struct merge {
+	uint64_t base;    /* the sandbox's host id base */
+	uint64_t entries; /* seen so far */
+};
+
 /* Merge the overlay upper dir @src into the layer @dst (both dir fds) as
  * the overlay showed it: entries move over, whiteouts delete, opaque
- * directories replace what was below. */
+ * directories replace what was below, owners shift back from host ids.
+ * Nothing is followed: every operation is relative to a directory fd,
+ * directories are opened O_NOFOLLOW, renameat() and fchownat() act on the
+ * link.  @path is the directory inside the environment, for messages. */
 static int
-merge_upper(int src, int dst, const char *path, uint64_t base, struct bd_err *err)
+merge_upper(struct merge *m, int src, int dst, const char *path, unsigned depth, struct bd_err *err)
 {
 	struct bd_strv names = { 0 };
-	int r = bd_dir_names_sorted(src, path, &names, err);
+	int r;
 
+	if (depth > MERGE_MAX_DEPTH)
+		return bd_err_setx(err, ELOOP, "%s: the script left a tree deeper than %d", path,
+		                   MERGE_MAX_DEPTH);
+	r = bd_dir_names_sorted(src, path, &names, err);
 	for (size_t i = 0; r == 0 && i < names.n; i++) {
 		const char *n = names.v[i];
+		_cleanup_free_ char *sub = bd_xasprintf("%s%s%s", path, path[1] ? "/" : "", n);
 		struct stat st, dt;
 		bool there;
 
+		if (++m->entries > MERGE_MAX_ENTRIES) {
+			r = bd_err_setx(err, EFBIG, "the script left more than %u entries",
+			                MERGE_MAX_ENTRIES);
+			break;
+		}
 		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = bd_err_set(err, errno, "stat %s/%s", path, n);
+			r = bd_err_set(err, errno, "stat %s", sub);
 			break;
 		}
 		there = fstatat(dst, n, &dt, AT_SYMLINK_NOFOLLOW) == 0;
 		if (is_whiteout(src, n, &st)) {
 			r = bd_rm_rf_at(dst, n, err);
 			continue;
+		}
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+			/* what extraction refuses in packages (FIFOs, sockets) */
+			r = bd_err_setx(err, EINVAL, "%s: the script made a %s", sub,
+			                S_ISFIFO(st.st_mode) ? "FIFO" : "special file");
+			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
 			if (there && (!S_ISDIR(dt.st_mode) || is_opaque(src, n))) {
@@ -226,32 +272,42 @@ merge_upper(int src, int dst, const char *path, uint64_t base, struct bd_err *er
 				there = false;
 			}
 			if (!there && mkdirat(dst, n, 0700) < 0) {
-				r = bd_err_set(err, errno, "mkdir %s/%s", path, n);
+				r = bd_err_set(err, errno, "mkdir %s in the layer", sub);
 				break;
 			}
 			_cleanup_close_ int s2 =
 			    openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0) {
+				r = bd_err_set(err, errno, "open %s in the upper dir", sub);
+				break;
+			}
 			_cleanup_close_ int d2 =
 			    openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			_cleanup_free_ char *sub = bd_xasprintf("%s/%s", path, n);
-			if (s2 < 0 || d2 < 0) {
-				r = bd_err_set(err, errno, "open %s", sub);
+			if (d2 < 0) {
+				r = bd_err_set(err, errno, "open %s in the layer", sub);
 				break;
 			}
-			if (fchmod(d2, st.st_mode & 07777) < 0 ||
-			    fchown(d2, unshift(st.st_uid, base), unshift(st.st_gid, base)) < 0) {
-				r = bd_err_set(err, errno, "chmod/chown %s", sub);
-				break;
-			}
-			r = merge_upper(s2, d2, sub, base, err);
+			if (fchown(d2, unshift(st.st_uid, m->base), unshift(st.st_gid, m->base)) <
+			    0)
+				r = bd_err_set(err, errno, "chown %s in the layer", sub);
+			else if (fchmod(d2, st.st_mode & 01777) < 0)
+				r = bd_err_set(err, errno, "chmod %s in the layer", sub);
+			else
+				r = merge_upper(m, s2, d2, sub, depth + 1, err);
 			continue;
 		}
 		if (there && S_ISDIR(dt.st_mode) && (r = bd_rm_rf_at(dst, n, err)) < 0)
 			break;
-		if (renameat(src, n, dst, n) < 0 ||
-		    fchownat(dst, n, unshift(st.st_uid, base), unshift(st.st_gid, base),
-		             AT_SYMLINK_NOFOLLOW) < 0)
-			r = bd_err_set(err, errno, "move %s/%s into the layer", path, n);
+		if ((r = strip_overlay_xattrs(src, n, sub, err)) < 0)
+			break;
+		if (renameat(src, n, dst, n) < 0)
+			r = bd_err_set(err, errno, "move %s into the layer", sub);
+		else if (fchownat(dst, n, unshift(st.st_uid, m->base), unshift(st.st_gid, m->base),
+		                  AT_SYMLINK_NOFOLLOW) < 0)
+			r = bd_err_set(err, errno, "chown %s in the layer", sub);
+		/* chown cleared set-id bits already; say so rather than rely on it */
+		else if (!S_ISLNK(st.st_mode) && fchmodat(dst, n, st.st_mode & 01777, 0) < 0)
+			r = bd_err_set(err, errno, "chmod %s in the layer", sub);
 	}
 	bd_strv_free(&names);
 	return r;
@@ -268,10 +324,12 @@ run_script(const struct bd_env_spec *spec, struct bd_env_result *res, const char
 	_cleanup_free_ char *rel =
 	    bd_xasprintf("lib/apk/exec/%s-%s.%s", p->name, p->version, bd_apk_script_type(type));
 	_cleanup_free_ char *inside = bd_xasprintf("/%s", rel);
-	_cleanup_free_ char *ovl = bd_xasprintf("%s.ovl", dir);
-	_cleanup_free_ char *upper = bd_xasprintf("%s/upper", ovl);
+	/* a fresh overlay dir each time: an upper left from an earlier run
+	 * would replay its whiteouts */
+	_cleanup_free_ char *ovl = bd_xasprintf("%s.ovl.XXXXXX", dir);
 	const char **argv = bd_xcalloc(args->n + 2, sizeof(*argv));
 	struct bd_err e2 = { 0 };
+	bool made_ovl = false;
 	int status = 0, r;
 
 	argv[0] = inside;
@@ -279,26 +337,33 @@ run_script(const struct bd_env_spec *spec, struct bd_env_result *res, const char
 		argv[i + 1] = args->v[i];
 	r = write_file_mode(dir, rel, body->data ? body->data : "", body->len, 0755, err);
 	if (r == 0) {
-		(void)!bd_rm_rf_at(AT_FDCWD, ovl, &e2);
-		r = bd_mkdir_p(ovl, 0700, err);
+		if (mkdtemp(ovl))
+			made_ovl = true;
+		else
+			r = bd_err_set(err, errno, "mkdtemp %s", ovl);
 	}
 	if (r == 0)
 		r = spec->scripts->run(spec->scripts->ctx, dir, ovl, argv, &status, err);
 	if (r == 0 && status != 0)
-		r = bd_err_set(err, EIO, "%s exited with status %d", inside + 1, status);
+		r = bd_err_setx(err, EIO, "%s exited with status %d", inside + 1, status);
 	if (r == 0) {
-		_cleanup_close_ int s = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_free_ char *upper = bd_xasprintf("%s/upper", ovl);
+		_cleanup_close_ int s =
+		    open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		_cleanup_close_ int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct merge m = { .base = spec->scripts->id_base };
 		if (s < 0 || d < 0)
 			r = bd_err_set(err, errno, "open %s", s < 0 ? upper : dir);
 		else
-			r = merge_upper(s, d, "upper", spec->scripts->id_base, err);
+			r = merge_upper(&m, s, d, "/", 0, err);
 	}
 	/* apk leaves lib/apk/exec/ behind, empty */
 	_cleanup_close_ int xfd = layer_dir(dir, "lib/apk/exec", false, &e2);
 	if (xfd >= 0)
 		(void)unlinkat(xfd, strrchr(rel, '/') + 1, 0);
-	(void)!bd_rm_rf_at(AT_FDCWD, ovl, &e2);
+	/* a leftover would be used by nothing, but must not go unnoticed */
+	if (made_ovl && bd_rm_rf_at(AT_FDCWD, ovl, &e2) < 0 && r == 0)
+		r = bd_err_set(err, e2.code, "remove %s: %s", ovl, e2.msg);
 	free(argv);
 	res->scripts_ns += bd_now_ns() - t0;
 	res->nscripts++;
@@ -360,7 +425,7 @@ scripts_tar(const struct bd_apk_solution *sol, const struct bd_apk_file *files, 
 				bd_tar_write_padding(&tar, b->len);
 			}
 		}
-	if (r == 0 && tar.len) {
+	if (r == 0) { /* an empty archive when no package has scripts, as apk writes */
 		bd_tar_write_end(&tar);
 		r = write_file(dir, "lib/apk/db/scripts.tar", tar.data, tar.len, err);
 	}
@@ -382,12 +447,15 @@ run_triggers(const struct bd_env_spec *spec, struct bd_env_result *res,
 	for (size_t i = 0; r == 0 && i < sol->n; i++) {
 		const struct bd_strv *globs = &files[i].pkginfo.triggers;
 		struct bd_strv args = { 0 };
-		if (!files[i].has_script[BD_APK_TRIGGER] || globs->n == 0)
+		if (globs->n == 0)
 			continue;
+		/* apk lists every package with triggers, script or not */
 		bd_buf_puts(&db, sol->pkgs[i].csum);
 		for (size_t g = 0; g < globs->n; g++)
 			bd_buf_printf(&db, " %s", globs->v[g]);
 		bd_buf_putc(&db, '\n');
+		if (!files[i].has_script[BD_APK_TRIGGER])
+			continue;
 		for (size_t d = 0; d < dirs.n; d++)
 			for (size_t g = 0; g < globs->n; g++)
 				if (globs->v[g][0] == '/' &&
@@ -400,8 +468,9 @@ run_triggers(const struct bd_env_spec *spec, struct bd_env_result *res,
 			               &files[i].script_body[BD_APK_TRIGGER], &args, err);
 		bd_strv_free(&args);
 	}
-	if (r == 0 && db.len)
-		r = write_file(dir, "lib/apk/db/triggers", db.data, db.len, err);
+	/* written even when empty, as apk does */
+	if (r == 0)
+		r = write_file(dir, "lib/apk/db/triggers", db.data ? db.data : "", db.len, err);
 	bd_strv_free(&dirs);
 	bd_buf_free(&db);
 	return r;
@@ -418,10 +487,6 @@ make_layer(struct bd_apk_repos *rs, const struct bd_apk_solution *sol, const str
 	_cleanup_close_ int dfd = -1;
 	int r = 0;
 
-	if (bd_mkdir_p(dir, 0755, err) < 0) {
-		r = -err->code;
-		goto out;
-	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		r = bd_err_set(err, errno, "open %s", dir);
@@ -437,6 +502,12 @@ make_layer(struct bd_apk_repos *rs, const struct bd_apk_solution *sol, const str
 		struct bd_strv ver = { 0 };
 		_cleanup_close_ int in = -1;
 
+		/* apk unpacks nothing of a package whose installed size is 0: no
+		 * files, no scripts (apk-format.md section 0.5) */
+		if (p->installed_size == 0) {
+			installed_entry(p, &files[i], &installed);
+			continue;
+		}
 		/* verified (each file's checksum too) when it was fetched: this
 		 * pass only lists entries and keeps the scripts */
 		r = bd_apk_read_path(paths->v[i], &ro, &files[i], err);
@@ -563,20 +634,22 @@ bd_env_build(const struct bd_env_spec *spec, struct bd_env_result *res, struct b
 	if (r < 0)
 		goto out;
 	{
-		_cleanup_free_ char *tmp = bd_xasprintf("%s.tmp.%ld", res->layer, (long)getpid());
+		/* a directory of our own (never one a crashed runner left: the
+		 * daemon sweeps those at start), renamed into place when whole */
+		_cleanup_free_ char *tmp = bd_xasprintf("%s.tmp.XXXXXX", res->layer);
 		struct bd_err e2 = { 0 };
-		(void)!bd_rm_rf_at(AT_FDCWD, tmp, &e2);
 		uint64_t t1 = bd_now_ns();
+		if (!mkdtemp(tmp) || chmod(tmp, 0755) < 0) {
+			r = bd_err_set(err, errno, "make %s", tmp);
+			goto out;
+		}
 		r = make_layer(&rs, &sol, &paths, spec, res, tmp, err);
 		res->install_ns = bd_now_ns() - t1;
-		if (r == 0 && rename(tmp, res->layer) < 0) {
-			if (errno == EEXIST || errno == ENOTEMPTY) /* another job made it first */
-				(void)!bd_rm_rf_at(AT_FDCWD, tmp, &e2);
-			else
-				r = bd_err_set(err, errno, "rename %s", tmp);
-		}
-		if (r < 0)
-			(void)!bd_rm_rf_at(AT_FDCWD, tmp, &e2);
+		if (r == 0 && rename(tmp, res->layer) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+			r = bd_err_set(err, errno, "rename %s", tmp);
+		/* failed, or another job made the same layer first */
+		if (access(tmp, F_OK) == 0 && bd_rm_rf_at(AT_FDCWD, tmp, &e2) < 0 && r == 0)
+			r = bd_err_set(err, e2.code, "remove %s: %s", tmp, e2.msg);
 	}
 out:
 	if (r < 0) {

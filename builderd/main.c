@@ -86,6 +86,25 @@ setup_state(struct bd_daemon *d, struct bd_err *err)
 	if (bd_mkdir_p(src, 0755, err) < 0 || bd_mkdir_p(lay, 0755, err) < 0 ||
 	    bd_mkdir_p(d->keys_dir, 0700, err) < 0)
 		return -err->code;
+	/* environment layers a runner was building when it died (env.c makes
+	 * them as apk-HEX.tmp.XXXXXX, with overlay dirs beside them): no runner
+	 * runs yet, so whatever is there is stale */
+	{
+		_cleanup_close_ int lfd = open(lay, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct bd_strv names = { 0 };
+		if (lfd < 0 || bd_dir_names_sorted(lfd, lay, &names, err) < 0)
+			return lfd < 0 ? bd_err_set(err, errno, "open %s", lay) : -err->code;
+		for (size_t i = 0; i < names.n; i++)
+			if (bd_str_has_prefix(names.v[i], "apk-") && strstr(names.v[i], ".tmp.")) {
+				bd_info(&d->log, "removing %s/%s, left by an interrupted job", lay,
+				        names.v[i]);
+				if (bd_rm_rf_at(lfd, names.v[i], err) < 0) {
+					bd_strv_free(&names);
+					return -err->code;
+				}
+			}
+		bd_strv_free(&names);
+	}
 	/* the key directory holds the private key: keep it private */
 	if (chmod(d->keys_dir, 0700) < 0)
 		return bd_err_set(err, errno, "chmod %s", d->keys_dir);

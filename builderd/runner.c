@@ -499,10 +499,9 @@ env_script_run(void *ctx, const char *root, const char *ovl, const char *const *
 	arg(&a, "--overlay-dir");
 	arg(&a, "%s", ovl);
 	arg(&a, "--keep-upper");
-	arg(&a, "--uid");
-	arg(&a, "0");
-	arg(&a, "--gid");
-	arg(&a, "0");
+	/* apk's root: every id mapped, chown and the other file capabilities,
+	 * all inside the slot's user namespace */
+	arg(&a, "--root-caps");
 	sandbox_limits(r, &a);
 	/* apk's environment for scripts (package.c apk_ipkg_run_script) */
 	arg(&a, "--env");
@@ -521,6 +520,15 @@ env_script_run(void *ctx, const char *root, const char *ovl, const char *const *
 	if (s.setup_failed)
 		return bd_err_set(err, EIO, "the sandbox failed%s%s", s.reason[0] ? ": " : "",
 		                  s.reason);
+	if (s.oom)
+		return bd_err_set(err, ENOMEM, "killed: out of memory (memory_limit %llu bytes)",
+		                  (unsigned long long)r->mem);
+	if (s.timed_out)
+		return bd_err_set(err, ETIMEDOUT, "job timeout reached");
+	if (s.cancelled)
+		return bd_err_set(err, ECANCELED, "cancelled");
+	if (s.signal)
+		return bd_err_set(err, EINTR, "killed by signal %d", s.signal);
 	*status = s.exit_code;
 	return 0;
 }

@@ -231,7 +231,8 @@ static void
 pkginfo_parse_rules(void **state)
 {
 	const char *text = "# comment\npkgname = a\npkgname = b\nnonsense line\nunknown = x\n"
-	                   "pkgver = 1.0-r0\ndepend = x\ndepend = y>1\nsize = 12\n";
+	                   "pkgver = 1.0-r0\ndepend = x\ndepend = y>1\nsize = 12\n"
+	                   "triggers = /a/* /b/*\ntriggers = /c/*\n";
 	struct bd_apk_pkginfo p = { 0 };
 	struct bd_err err = { 0 };
 
@@ -240,6 +241,9 @@ pkginfo_parse_rules(void **state)
 	assert_string_equal(p.name, "b"); /* the last scalar wins */
 	assert_int_equal(p.depends.n, 2); /* lists accumulate */
 	assert_int_equal(p.installed_size, 12);
+	/* triggers: the last line replaces, as apk's read_info_line() does */
+	assert_int_equal(p.triggers.n, 1);
+	assert_string_equal(p.triggers.v[0], "/c/*");
 	bd_apk_pkginfo_free(&p);
 
 	/* a malformed dependency is fatal, as in apk */
