@@ -236,8 +236,9 @@ merge_upper(struct merge *m, int src, int dst, const char *path, unsigned depth,
 	int r;
 
 	if (depth > MERGE_MAX_DEPTH)
-		return bd_err_setx(err, ELOOP, "%s: the script left a tree deeper than %d", path,
-		                   MERGE_MAX_DEPTH);
+		return bd_err_setx(err, ELOOP,
+		                   "the script left a tree deeper than %d levels: %.100s...",
+		                   MERGE_MAX_DEPTH, path);
 	r = bd_dir_names_sorted(src, path, &names, err);
 	for (size_t i = 0; r == 0 && i < names.n; i++) {
 		const char *n = names.v[i];

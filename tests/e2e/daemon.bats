@@ -545,6 +545,12 @@ EOR
 		"$D/hooks.yaml" >"$D/fifoscript.yaml"
 	run "$BCTL" submit --wait "$D/fifoscript.yaml"
 	[ "$status" -eq 0 ]
+	sed -e 's/name: hooks/name: deepscript/' \
+		-e 's/rm \/etc\/remove-me/cd \/tmp \&\& mkdir -p \/deep \&\& cd \/deep \&\& i=0 \&\& while [ $i -lt 1100 ]; do mkdir d \&\& cd d \&\& i=$((i + 1)); done/' \
+		"$D/hooks.yaml" >"$D/deepscript.yaml"
+	grep -q 'while \[ \$i -lt 1100 \]' "$D/deepscript.yaml"
+	run "$BCTL" submit --wait "$D/deepscript.yaml"
+	[ "$status" -eq 0 ]
 	key=$(ls "$D"/state/keys/*.rsa.pub)
 	# builderd's repository as a file:// URL, the melange-built one and its
 	# key over HTTP (the runner's libcurl fetcher)
@@ -662,6 +668,9 @@ EOR
 	env_fails_with badscript 1.0.3 "badscript-1.0.0-r0.post-install exited with status 3"
 	# what a script leaves is held to extraction's rules: no FIFOs
 	env_fails_with fifoscript 1.0.5 "fifoscript-1.0.0-r0.post-install: /etc/fifo: the script made a FIFO"
+	# and bounded: a tree deeper than 1,024 levels is refused, not recursed into
+	env_fails_with deepscript 1.0.6 \
+		"deepscript-1.0.0-r0.post-install: the script left a tree deeper than 1024 levels: /deep/d/d/"
 	# nothing half-built is left in the layer cache
 	[ -z "$(ls -d "$D"/state/cache/layers/*.tmp.* 2>/dev/null)" ]
 }
