@@ -338,6 +338,16 @@ run_script(const struct bd_env_spec *spec, struct bd_env_result *res, const char
 		argv[i + 1] = args->v[i];
 	r = write_file_mode(dir, rel, body->data ? body->data : "", body->len, 0755, err);
 	if (r == 0) {
+		/* apk keeps lib/apk/exec/ at 0700 (apk_make_dirs(..., 0700, 0755)) */
+		_cleanup_close_ int x = layer_dir(dir, "lib/apk/exec", false, err);
+		_cleanup_free_ char *px = x >= 0 ? bd_xasprintf("/proc/self/fd/%d", x) : NULL;
+		_cleanup_close_ int xd = px ? open(px, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (x < 0)
+			r = x;
+		else if (xd < 0 || fchmod(xd, 0700) < 0)
+			r = bd_err_set(err, errno, "chmod lib/apk/exec in the layer");
+	}
+	if (r == 0) {
 		if (mkdtemp(ovl))
 			made_ovl = true;
 		else

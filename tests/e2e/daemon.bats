@@ -594,6 +594,7 @@ pipeline:
       test ! -e /etc/remove-me
       grep -q ' /usr/share/hooks/\*$' /lib/apk/db/triggers
       tar -tf /lib/apk/db/scripts.tar | grep -q '^hooks-1.0.0-r0\.Q1.*\.trigger$'
+      test "\$(stat -c %a /lib/apk/exec)" = 700
       tar -tf /lib/apk/db/scripts.tar | grep -q '^busybox-1.36.0-r0\.Q1.*\.post-install$'
       cat /etc/apk/world
       mkdir -p \${{targets.destdir}}/usr/share/onlypkgs
@@ -606,6 +607,8 @@ EOR
 	# the script's chown landed in the layer as the id inside, not the host's
 	layer=$(ls -d "$D"/state/cache/layers/apk-*/var/lib/svc)
 	[ "$(stat -c %u:%g:%a "$layer")" = 321:321:750 ]
+	# the scripts are gone from lib/apk/exec/, kept in scripts.tar
+	[ -z "$(ls -A "${layer%/var/lib/svc}/lib/apk/exec")" ]
 	grep -q '"GET /x86_64/APKINDEX.tar.gz HTTP' "$D/http.log"
 	grep -q '"GET /x86_64/replayout-1.0.0-r0.apk HTTP' "$D/http.log"
 	grep -q '"GET /keys/melange.rsa.pub HTTP' "$D/http.log"
