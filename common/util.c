@@ -61,6 +61,37 @@ bd_xrealloc(void *p, size_t n)
 	return q;
 }
 
+static __attribute__((noreturn)) void
+array_too_large(size_t need, size_t size)
+{
+	fprintf(stderr,
+	        "builderd: out of memory (growing an array to %zu elements of %zu bytes "
+	        "overflows size_t)\n",
+	        need, size);
+	abort();
+}
+
+void *
+bd_grow(void *p, size_t *cap, size_t need, size_t size, size_t initial)
+{
+	size_t c = *cap;
+
+	if (need <= c)
+		return p;
+	if (!c)
+		c = initial ? initial : 1;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			array_too_large(need, size);
+		c *= 2;
+	}
+	if (size && c > SIZE_MAX / size)
+		array_too_large(need, size);
+	p = bd_xrealloc(p, c * size);
+	*cap = c;
+	return p;
+}
+
 char *
 bd_xstrdup(const char *s)
 {

@@ -28,6 +28,15 @@ __attribute__((noreturn)) void bd_assert_fail(const char *file, int line, const 
 void *bd_xmalloc(size_t n) __attribute__((malloc));
 void *bd_xcalloc(size_t nmemb, size_t size) __attribute__((malloc));
 void *bd_xrealloc(void *p, size_t n);
+/* Grow the heap array @p, which has room for *@cap elements of @size bytes,
+ * so that it holds at least @need: an empty array starts at @initial
+ * elements (1 if 0) and the capacity doubles until it is large enough.
+ * Returns the array, moved or not (@p itself when *@cap already suffices),
+ * and updates *@cap.  Aborts with a message, as bd_xrealloc does, when the
+ * doubled capacity or its size in bytes would overflow size_t, or when out
+ * of memory.  To append: v = bd_grow(v, &cap, n + 1, sizeof(*v), 16); */
+void *bd_grow(void *p, size_t *cap, size_t need, size_t size, size_t initial)
+    __attribute__((warn_unused_result));
 char *bd_xstrdup(const char *s) __attribute__((malloc));
 char *bd_xstrndup(const char *s, size_t n) __attribute__((malloc));
 char *bd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2), malloc));

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -73,6 +75,93 @@ buf_grows(void **state)
 	_cleanup_free_ char *s = bd_buf_steal(&b);
 	assert_null(b.data);
 	assert_int_equal(strncmp(s, "0,1,", 4), 0);
+}
+
+/* bd_grow: one row per call, from a capacity of @cap to @want when @need
+ * elements are asked for; the contents survive and the new room is usable. */
+static void
+grow_doubles_to_fit(void **state)
+{
+	static const struct {
+		size_t cap, need, initial, want;
+	} cases[] = {
+		{ 0, 1, 16, 16 },  /* from empty: the initial capacity */
+		{ 0, 0, 16, 0 },   /* nothing asked for: nothing allocated */
+		{ 0, 40, 16, 64 }, /* from empty, more than the initial: doubled from it */
+		{ 0, 3, 0, 4 },    /* an initial of 0 counts as 1 */
+		{ 4, 4, 16, 4 },   /* room enough: unchanged, not moved */
+		{ 4, 5, 16, 8 },   /* one more than the room: doubled once */
+		{ 8, 10, 16, 16 }, /* two more (a NULL-terminated vector) */
+		{ 4, 20, 16, 32 }, /* more than double: doubled until it fits */
+		{ 3, 7, 16, 12 },  /* a capacity that is no power of two */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < BD_ARRAY_SIZE(cases); i++) {
+		size_t cap = cases[i].cap;
+		uint64_t *v = cap ? bd_xmalloc(cap * sizeof(*v)) : NULL, *old = v;
+
+		for (size_t k = 0; k < cap; k++)
+			v[k] = k * 7 + i;
+		v = bd_grow(v, &cap, cases[i].need, sizeof(*v), cases[i].initial);
+		if (cap != cases[i].want)
+			fail_msg("case %zu: capacity %zu, not %zu", i, cap, cases[i].want);
+		if (cases[i].need <= cases[i].cap)
+			assert_ptr_equal(v, old);
+		for (size_t k = 0; k < cases[i].cap; k++)
+			assert_int_equal(v[k], k * 7 + i);
+		if (cap)
+			v[cap - 1] = 1; /* ASan checks the room is there */
+		free(v);
+	}
+}
+
+/* bd_grow aborts (SIGABRT, with a message) when doubling the capacity or
+ * its size in bytes would overflow size_t.  The call runs in a child: the
+ * abort is the behaviour under test.  The last row is one where unchecked
+ * arithmetic would wrap to a small, successful allocation. */
+static void
+grow_overflow_aborts(void **state)
+{
+	static const struct {
+		size_t cap, need, size;
+	} cases[] = {
+		{ 0, SIZE_MAX, 1 },                        /* doubling passes SIZE_MAX */
+		{ SIZE_MAX / 2 + 1, SIZE_MAX / 2 + 2, 1 }, /* doubling a huge capacity */
+		{ 4, SIZE_MAX / 8 + 1, 8 },                /* elements * size */
+		{ 0, SIZE_MAX / 16 + 2, 16 },              /* 2^61 * 16 wraps to 0 */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < BD_ARRAY_SIZE(cases); i++) {
+		char msg[256] = { 0 };
+		int p[2], status;
+		ssize_t got;
+		pid_t pid;
+
+		assert_int_equal(pipe(p), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			size_t cap = cases[i].cap;
+
+			alarm(10); /* a runaway doubling loop fails instead of hanging */
+			dup2(p[1], 2);
+			/* fake capacities: bd_grow must stop before touching NULL */
+			void *v = bd_grow(NULL, &cap, cases[i].need, cases[i].size, 16);
+			free(v);
+			_exit(0);
+		}
+		close(p[1]);
+		got = read(p[0], msg, sizeof(msg) - 1);
+		close(p[0]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT || got <= 0 ||
+		    !strstr(msg, "builderd: out of memory (growing an array") ||
+		    !strstr(msg, "overflows size_t"))
+			fail_msg("case %zu: wait status %#x, stderr '%s'", i, (unsigned)status,
+			         msg);
+	}
 }
 
 static void
@@ -198,6 +287,8 @@ main(void)
 		cmocka_unit_test(err_setx_and_prefix),
 		cmocka_unit_test(err_prefix_truncates_safely),
 		cmocka_unit_test(buf_grows),
+		cmocka_unit_test(grow_doubles_to_fit),
+		cmocka_unit_test(grow_overflow_aborts),
 		cmocka_unit_test(parse_size_suffixes),
 		cmocka_unit_test(openat_beneath_refuses_escapes),
 		cmocka_unit_test(rm_rf_removes_unwritable_trees),
