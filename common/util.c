@@ -230,10 +230,7 @@ bd_buf_steal(struct bd_buf *b)
 void
 bd_strv_push_owned(struct bd_strv *sv, char *s)
 {
-	if (sv->n + 2 > sv->cap) {
-		sv->cap = sv->cap ? sv->cap * 2 : 8;
-		sv->v = bd_xrealloc(sv->v, sv->cap * sizeof(*sv->v));
-	}
+	sv->v = bd_grow(sv->v, &sv->cap, sv->n + 2, sizeof(*sv->v), 8);
 	sv->v[sv->n++] = s;
 	sv->v[sv->n] = NULL;
 }
