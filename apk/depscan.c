@@ -607,10 +607,7 @@ static void
 add_lib(struct bd_apk_depscan_lib **v, size_t *n, size_t *cap, const char *path, const char *soname,
         bool interp)
 {
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 32;
-		*v = bd_xrealloc(*v, *cap * sizeof(**v));
-	}
+	*v = bd_grow(*v, cap, *n + 1, sizeof(**v), 32);
 	(*v)[*n].path = bd_xstrdup(path);
 	(*v)[*n].soname = bd_xstrdup(soname);
 	(*v)[*n].interp = interp;
@@ -952,11 +949,8 @@ walk(struct scan *sc, int dfd, const char *prefix, unsigned depth, struct bd_err
 				continue;
 			}
 			target[n] = '\0';
-			if (sc->nlinks == sc->caplinks) {
-				sc->caplinks = sc->caplinks ? sc->caplinks * 2 : 64;
-				sc->links =
-				    bd_xrealloc(sc->links, sc->caplinks * sizeof(*sc->links));
-			}
+			sc->links = bd_grow(sc->links, &sc->caplinks, sc->nlinks + 1,
+			                    sizeof(*sc->links), 64);
 			sc->links[sc->nlinks].path = bd_xstrdup(path);
 			sc->links[sc->nlinks].target = bd_xstrdup(target);
 			sc->nlinks++;
@@ -1157,10 +1151,7 @@ provset_add(struct provset *ps, const struct bd_strv *sv)
 	struct bd_err err;
 
 	for (size_t i = 0; sv && i < sv->n; i++) {
-		if (ps->n == ps->cap) {
-			ps->cap = ps->cap ? ps->cap * 2 : 32;
-			ps->v = bd_xrealloc(ps->v, ps->cap * sizeof(*ps->v));
-		}
+		ps->v = bd_grow(ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v), 32);
 		/* every list given here was validated: a failure only skips */
 		if (bd_apk_dep_parse(sv->v[i], strlen(sv->v[i]), &ps->v[ps->n], &err) == 0)
 			ps->n++;

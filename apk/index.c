@@ -197,10 +197,7 @@ bd_apk_index_format_entry_as_read(const struct bd_apk_index_entry *e, struct bd_
 static struct bd_apk_index_entry *
 new_entry(struct bd_apk_index *idx)
 {
-	if (idx->n == idx->cap) {
-		idx->cap = idx->cap ? idx->cap * 2 : 64;
-		idx->v = bd_xrealloc(idx->v, idx->cap * sizeof(*idx->v));
-	}
+	idx->v = bd_grow(idx->v, &idx->cap, idx->n + 1, sizeof(*idx->v), 64);
 	memset(&idx->v[idx->n], 0, sizeof(idx->v[0]));
 	return &idx->v[idx->n++];
 }

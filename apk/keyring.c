@@ -59,10 +59,7 @@ bd_apk_keyring_add_pem(struct bd_apk_keyring *kr, const char *name, const void *
 	}
 	if (kr->n >= KEYRING_MAX_KEYS)
 		return bd_err_setx(err, E2BIG, "more than %d keys", KEYRING_MAX_KEYS);
-	if (kr->n == kr->cap) {
-		kr->cap = kr->cap ? kr->cap * 2 : 4;
-		kr->v = bd_xrealloc(kr->v, kr->cap * sizeof(*kr->v));
-	}
+	kr->v = bd_grow(kr->v, &kr->cap, kr->n + 1, sizeof(*kr->v), 4);
 	k = &kr->v[kr->n++];
 	memset(k, 0, sizeof(*k));
 	snprintf(k->name, sizeof(k->name), "%s", name);

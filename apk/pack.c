@@ -72,10 +72,7 @@ bd_apk_script_type_valid(const char *type)
 static struct ent *
 push_ent(struct walk *w)
 {
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 256;
-		w->v = bd_xrealloc(w->v, w->cap * sizeof(*w->v));
-	}
+	w->v = bd_grow(w->v, &w->cap, w->n + 1, sizeof(*w->v), 256);
 	memset(&w->v[w->n], 0, sizeof(w->v[0]));
 	return &w->v[w->n++];
 }

@@ -442,10 +442,8 @@ add_entry(struct rd *rd, const struct bd_tar_entry *e, const char *name)
 	struct bd_apk_file *out = rd->out;
 	struct bd_apk_entry *x;
 
-	if (out->nentries == out->entries_cap) {
-		out->entries_cap = out->entries_cap ? out->entries_cap * 2 : 64;
-		out->entries = bd_xrealloc(out->entries, out->entries_cap * sizeof(*out->entries));
-	}
+	out->entries =
+	    bd_grow(out->entries, &out->entries_cap, out->nentries + 1, sizeof(*out->entries), 64);
 	x = &out->entries[out->nentries++];
 	x->name = bd_xstrdup(name);
 	x->linkname = e->linkname[0] ? bd_xstrdup(e->linkname) : NULL;

@@ -203,10 +203,7 @@ bd_apk_repos_add(struct bd_apk_repos *rs, const char *spec, struct bd_err *err)
 	r.url = bd_xstrdup(url);
 	r.tag = tag ? bd_xstrdup(tag) : NULL;
 	r.index_url = bd_xasprintf("%s/%s/APKINDEX.tar.gz", url, rs->arch);
-	if (rs->n == rs->cap) {
-		rs->cap = rs->cap ? rs->cap * 2 : 4;
-		rs->v = bd_xrealloc(rs->v, rs->cap * sizeof(*rs->v));
-	}
+	rs->v = bd_grow(rs->v, &rs->cap, rs->n + 1, sizeof(*rs->v), 4);
 	rs->v[rs->n++] = r;
 	return 0;
 }
