@@ -283,20 +283,14 @@ resolve(struct cc *c, const struct scope *s, struct var *v, const struct inh *in
 static void
 strvec_push(struct strvec *sv, char *s)
 {
-	if (sv->n == sv->cap) {
-		sv->cap = sv->cap ? sv->cap * 2 : 16;
-		sv->v = bd_xrealloc(sv->v, sv->cap * sizeof(*sv->v));
-	}
+	sv->v = bd_grow(sv->v, &sv->cap, sv->n + 1, sizeof(*sv->v), 16);
 	sv->v[sv->n++] = s;
 }
 
 static void
 stepvec_push(struct stepvec *sv, const struct bd_plan_step *st)
 {
-	if (sv->n == sv->cap) {
-		sv->cap = sv->cap ? sv->cap * 2 : 16;
-		sv->v = bd_xrealloc(sv->v, sv->cap * sizeof(*sv->v));
-	}
+	sv->v = bd_grow(sv->v, &sv->cap, sv->n + 1, sizeof(*sv->v), 16);
 	sv->v[sv->n++] = *st;
 }
 

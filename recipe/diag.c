@@ -38,10 +38,7 @@ bd_diags_add(struct bd_diags *d, enum bd_diag_severity sev, const char *file, un
 		free(msg);
 		return;
 	}
-	if (d->n == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 8;
-		d->v = bd_xrealloc(d->v, d->cap * sizeof(*d->v));
-	}
+	d->v = bd_grow(d->v, &d->cap, d->n + 1, sizeof(*d->v), 8);
 	d->v[d->n++] = (struct bd_diag){
 		.severity = sev,
 		.file = bd_xstrdup(file ? file : ""),

@@ -112,10 +112,7 @@ lookup_path(struct bd_pipeline_cache *c, const char *dir, const char *name, bool
 		return NULL;
 	}
 	p = load(key, name, builtin, lim);
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 32;
-		c->all = bd_xrealloc(c->all, c->cap * sizeof(*c->all));
-	}
+	c->all = bd_grow(c->all, &c->cap, c->n + 1, sizeof(*c->all), 32);
 	c->all[c->n++] = p;
 	bd_strmap_put(&c->by_path, key, strlen(key), p);
 	return p;

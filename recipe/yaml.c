@@ -112,10 +112,7 @@ attach(struct yparse *p, struct bd_ynode *n)
 		return;
 	}
 	struct yframe *f = &p->stack[p->depth - 1];
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 8;
-		f->items = bd_xrealloc(f->items, f->cap * sizeof(*f->items));
-	}
+	f->items = bd_grow(f->items, &f->cap, f->n + 1, sizeof(*f->items), 8);
 	f->items[f->n++] = n;
 	f->node->weight = sat_add(f->node->weight, n->weight);
 }
@@ -275,10 +272,7 @@ finish_sequence(struct yparse *p, struct yframe *f)
 static void
 push(struct yparse *p, struct bd_ynode *n, const yaml_char_t *anchor)
 {
-	if (p->depth == p->stack_cap) {
-		p->stack_cap = p->stack_cap ? p->stack_cap * 2 : 16;
-		p->stack = bd_xrealloc(p->stack, p->stack_cap * sizeof(*p->stack));
-	}
+	p->stack = bd_grow(p->stack, &p->stack_cap, p->depth + 1, sizeof(*p->stack), 16);
 	p->stack[p->depth++] = (struct yframe){ .node = n };
 	p->stack[p->depth - 1].anchor = define_anchor(p, anchor, n, false);
 }
