@@ -465,10 +465,8 @@ load_artifacts(struct bd_db *db, struct bd_job *j, struct bd_err *err)
 		return -err->code;
 	sqlite3_bind_int64(st, 1, j->id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (j->nartifacts == cap) {
-			cap = cap ? cap * 2 : 4;
-			j->artifacts = bd_xrealloc(j->artifacts, cap * sizeof(*j->artifacts));
-		}
+		j->artifacts =
+		    bd_grow(j->artifacts, &cap, j->nartifacts + 1, sizeof(*j->artifacts), 4);
 		struct bd_artifact *a = &j->artifacts[j->nartifacts++];
 		a->name = col_text(st, 0);
 		a->version = col_text(st, 1);
@@ -495,10 +493,7 @@ load_events(struct bd_db *db, struct bd_job *j, struct bd_err *err)
 		return -err->code;
 	sqlite3_bind_int64(st, 1, j->id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (j->nevents == cap) {
-			cap = cap ? cap * 2 : 8;
-			j->events = bd_xrealloc(j->events, cap * sizeof(*j->events));
-		}
+		j->events = bd_grow(j->events, &cap, j->nevents + 1, sizeof(*j->events), 8);
 		struct bd_job_event *e = &j->events[j->nevents++];
 		e->at = sqlite3_column_int64(st, 0);
 		e->state = col_text(st, 1);
@@ -566,10 +561,7 @@ bd_db_job_list(struct bd_db *db, int state, int limit, int64_t before, struct bd
 	sqlite3_bind_int64(st, 2, before);
 	sqlite3_bind_int(st, 3, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = bd_xrealloc(v, cap * sizeof(*v));
-		}
+		v = bd_grow(v, &cap, cnt + 1, sizeof(*v), 16);
 		row_to_job(st, &v[cnt++]);
 	}
 	sqlite3_reset(st);
@@ -880,10 +872,7 @@ collect_ids(struct bd_db *db, sqlite3_stmt *st, int64_t **ids, size_t *n, struct
 	*ids = NULL;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*ids = bd_xrealloc(*ids, cap * sizeof(**ids));
-		}
+		*ids = bd_grow(*ids, &cap, *n + 1, sizeof(**ids), 16);
 		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_reset(st);
@@ -1071,10 +1060,7 @@ read_artifacts(struct bd_db *db, sqlite3_stmt *st, struct bd_db_artifact **out, 
 	*out = NULL;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = bd_xrealloc(*out, cap * sizeof(**out));
-		}
+		*out = bd_grow(*out, &cap, *n + 1, sizeof(**out), 16);
 		struct bd_db_artifact *a = &(*out)[(*n)++];
 		memset(a, 0, sizeof(*a));
 		a->pi.name = col_text(st, 0);

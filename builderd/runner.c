@@ -318,10 +318,7 @@ arg(struct argv *a, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (a->n + 2 > a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 64;
-		a->v = bd_xrealloc(a->v, a->cap * sizeof(*a->v));
-	}
+	a->v = bd_grow(a->v, &a->cap, a->n + 2, sizeof(*a->v), 64);
 	va_start(ap, fmt);
 	a->v[a->n++] = bd_xvasprintf(fmt, ap);
 	va_end(ap);
