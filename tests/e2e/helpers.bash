@@ -5,6 +5,10 @@
 
 BCTL="${BUILDERD_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/builderctl"
 TOP="${BUILDERD_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
+# run directly (not through tests/run), ../shared is found as tests/run finds it
+if [[ -z ${BUILDERD_SHARED:-} && -d $TOP/../shared ]]; then
+	BUILDERD_SHARED=$(cd "$TOP/../shared" && pwd)
+fi
 
 # need_shared: skip the test when ../shared is absent
 need_shared() {

@@ -1,8 +1,12 @@
 # recipe_helpers.bash: shared setup for the recipe engine's bats tests.
 
 recipe_setup() {
-	BCTL=${BUILDERD_BIN:?run through tests/run}/builderctl
-	TOP=${BUILDERD_TOP:?run through tests/run}
+	# tests/run exports these; run directly, bats finds the tree it is in
+	TOP=${BUILDERD_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+	BCTL=${BUILDERD_BIN:-$TOP/build/bin}/builderctl
+	if [[ -z ${BUILDERD_SHARED:-} && -d $TOP/../shared ]]; then
+		BUILDERD_SHARED=$(cd "$TOP/../shared" && pwd)
+	fi
 	DATA=$TOP/tests/data/recipe
 	# the built-in pipelines of this tree, whatever the binary's location
 	export BUILDERD_PIPELINE_DIR=$TOP/pipelines
