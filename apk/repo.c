@@ -27,35 +27,11 @@
 
 #define KEY_URL_MAX (64 * 1024)
 
-const char *
-bd_apk_host_arch(void)
-{
-#if defined(__x86_64__)
-	return "x86_64";
-#elif defined(__aarch64__)
-	return "aarch64";
-#elif defined(__i386__)
-	return "x86";
-#elif defined(__arm__) && defined(__ARM_ARCH_7A__)
-	return "armv7";
-#elif defined(__arm__)
-	return "armhf";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return "ppc64le";
-#elif defined(__s390x__)
-	return "s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-	return "riscv64";
-#else
-	return "noarch";
-#endif
-}
-
 void
 bd_apk_repos_init(struct bd_apk_repos *rs, const struct bd_apk_repos_opts *opts)
 {
 	memset(rs, 0, sizeof(*rs));
-	rs->arch = bd_xstrdup(opts && opts->arch ? opts->arch : bd_apk_host_arch());
+	rs->arch = bd_xstrdup(opts && opts->arch ? opts->arch : bd_host_arch());
 	if (opts) {
 		rs->cache_dir = opts->cache_dir ? bd_xstrdup(opts->cache_dir) : NULL;
 		rs->fetch = opts->fetch;

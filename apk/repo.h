@@ -42,7 +42,7 @@
 typedef int (*bd_apk_fetch_fn)(void *ctx, const char *url, int out_fd, struct bd_err *err);
 
 struct bd_apk_repos_opts {
-	const char *arch;      /* index directory; NULL: the host's (bd_apk_host_arch) */
+	const char *arch;      /* index directory; NULL: the host's (bd_host_arch) */
 	const char *cache_dir; /* needed for remote indexes and for downloads */
 	bd_apk_fetch_fn fetch; /* NULL: only file:// URLs and paths work */
 	void *fetch_ctx;
@@ -75,9 +75,6 @@ struct bd_apk_repos {
 	struct bd_apk_db *db; /* after bd_apk_repos_load() */
 	bool swept;           /* stale temporary files removed from the cache */
 };
-
-/* The architecture this program was built for ("x86_64", "aarch64", ...). */
-const char *bd_apk_host_arch(void);
 
 void bd_apk_repos_init(struct bd_apk_repos *rs, const struct bd_apk_repos_opts *opts);
 void bd_apk_repos_free(struct bd_apk_repos *rs);

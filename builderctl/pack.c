@@ -74,28 +74,6 @@ enum {
 	O_OWNER,
 };
 
-static const char *
-host_arch(void)
-{
-#if defined(__x86_64__)
-	return "x86_64";
-#elif defined(__aarch64__)
-	return "aarch64";
-#elif defined(__i386__)
-	return "x86";
-#elif defined(__arm__)
-	return "armv7";
-#elif defined(__riscv) && __riscv_xlen == 64
-	return "riscv64";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return "ppc64le";
-#elif defined(__s390x__)
-	return "s390x";
-#else
-	return "noarch";
-#endif
-}
-
 static int
 add_list(const char *what, const char *arg, struct bd_strv *sv)
 {
@@ -322,7 +300,7 @@ run(int argc, char **argv)
 		goto out;
 	}
 	if (!pi.arch)
-		pi.arch = bd_xstrdup(host_arch());
+		pi.arch = bd_xstrdup(bd_host_arch());
 	if (bctl_source_date_epoch(&po.mtime) < 0) {
 		ret = BCTL_EXIT_USAGE;
 		goto out;

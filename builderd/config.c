@@ -10,26 +10,6 @@
 
 #include "common/log.h"
 
-const char *
-bd_host_arch(void)
-{
-#if defined(__x86_64__)
-	return "x86_64";
-#elif defined(__aarch64__)
-	return "aarch64";
-#elif defined(__i386__)
-	return "x86";
-#elif defined(__riscv) && __riscv_xlen == 64
-	return "riscv64";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return "ppc64le";
-#elif defined(__s390x__)
-	return "s390x";
-#else
-	return "noarch";
-#endif
-}
-
 void
 bd_config_defaults(struct bd_config *c)
 {

@@ -57,5 +57,3 @@ int bd_config_load(struct bd_config *c, const char *path, struct bd_err *err)
 int bd_config_set(struct bd_config *c, const char *key, const char *value, struct bd_err *err)
     __attribute__((warn_unused_result));
 void bd_config_free(struct bd_config *c);
-/* The host's architecture in apk's spelling (x86_64, aarch64, ...). */
-const char *bd_host_arch(void);

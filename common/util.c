@@ -665,6 +665,31 @@ bd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The APK architecture name (Alpine's) of the machine we were built for. */
+const char *
+bd_host_arch(void)
+{
+#if defined(__x86_64__)
+	return "x86_64";
+#elif defined(__aarch64__)
+	return "aarch64";
+#elif defined(__i386__)
+	return "x86";
+#elif defined(__arm__) && defined(__ARM_ARCH_7A__)
+	return "armv7";
+#elif defined(__arm__)
+	return "armhf";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return "ppc64le";
+#elif defined(__s390x__)
+	return "s390x";
+#elif defined(__riscv) && __riscv_xlen == 64
+	return "riscv64";
+#else
+	return "noarch";
+#endif
+}
+
 bool
 bd_str_has_prefix(const char *s, const char *prefix)
 {

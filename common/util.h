@@ -142,5 +142,9 @@ void bd_hex(const unsigned char *in, size_t n, char *out);
 uint64_t bd_now_ns(void);
 
 /* Does @s start/end with @affix? */
+/* The host's architecture as APK names it (x86_64, aarch64, x86, armv7,
+ * armhf, ppc64le, s390x, riscv64), fixed at build time; "noarch" else. */
+const char *bd_host_arch(void);
+
 bool bd_str_has_prefix(const char *s, const char *prefix);
 bool bd_str_has_suffix(const char *s, const char *suffix);

@@ -712,7 +712,7 @@ specs_and_names(void **state)
 
 	(void)state;
 	bd_apk_repos_init(&rs, NULL);
-	assert_string_equal(rs.arch, bd_apk_host_arch());
+	assert_string_equal(rs.arch, bd_host_arch());
 	assert_true(bd_apk_repos_add(&rs, "ftp://mirror/alpine", &err) < 0);
 	assert_non_null(strstr(err.msg, "unsupported URL scheme"));
 	assert_true(bd_apk_repos_add(&rs, "file://host/srv/repo", &err) < 0);
