@@ -53,10 +53,8 @@ bd_apk_signature_member(const struct bd_apk_privkey *key, enum bd_hash_alg alg,
 		.uname = "root",
 		.gname = "root",
 	};
-	r = bd_tar_write_header(&tar, &h, BD_TAR_POSIX, err);
+	r = bd_tar_write_entry(&tar, &h, sig, BD_TAR_POSIX, err);
 	if (r == 0) {
-		bd_buf_append(&tar, sig, siglen);
-		bd_tar_write_padding(&tar, siglen);
 		/* no end-of-archive blocks: the tar continues in the next member */
 		gz = bd_gz_writer_new(9, bd_gz_sink_buf, out);
 		r = bd_gz_write(gz, tar.data, tar.len, err);
@@ -451,11 +449,9 @@ bd_apk_index_write(const struct bd_apk_index *idx, const struct bd_apk_privkey *
 			.uname = "root",
 			.gname = "root",
 		};
-		r = bd_tar_write_header(&tar, &d, BD_TAR_GNU, err);
+		r = bd_tar_write_entry(&tar, &d, idx->description, BD_TAR_GNU, err);
 		if (r < 0)
 			goto out;
-		bd_buf_append(&tar, idx->description, dlen);
-		bd_tar_write_padding(&tar, dlen);
 	}
 	struct bd_tar_hdr a = {
 		.name = "APKINDEX",
@@ -466,11 +462,9 @@ bd_apk_index_write(const struct bd_apk_index *idx, const struct bd_apk_privkey *
 		.uname = "root",
 		.gname = "root",
 	};
-	r = bd_tar_write_header(&tar, &a, BD_TAR_GNU, err);
+	r = bd_tar_write_entry(&tar, &a, text.data, BD_TAR_GNU, err);
 	if (r < 0)
 		goto out;
-	bd_buf_append(&tar, text.data, text.len);
-	bd_tar_write_padding(&tar, text.len);
 	bd_tar_write_end(&tar);
 
 	gz = bd_gz_writer_new(9, bd_gz_sink_buf, &body);

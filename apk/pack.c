@@ -596,11 +596,9 @@ build_control(const struct bd_apk_pkginfo *pi, const struct bd_apk_pack_opts *o,
 		.uname = "root",
 		.gname = "root",
 	};
-	r = bd_tar_write_header(&tar, &h, BD_TAR_POSIX, err);
+	r = bd_tar_write_entry(&tar, &h, text.data, BD_TAR_POSIX, err);
 	if (r < 0)
 		goto out;
-	bd_buf_append(&tar, text.data, text.len);
-	bd_tar_write_padding(&tar, text.len);
 	for (size_t i = 0; i < o->nscripts; i++) {
 		const struct bd_apk_script *s = &o->scripts[i];
 		struct bd_tar_hdr sh = {
@@ -612,11 +610,9 @@ build_control(const struct bd_apk_pkginfo *pi, const struct bd_apk_pack_opts *o,
 			.uname = "root",
 			.gname = "root",
 		};
-		r = bd_tar_write_header(&tar, &sh, BD_TAR_POSIX, err);
+		r = bd_tar_write_entry(&tar, &sh, s->content, BD_TAR_POSIX, err);
 		if (r < 0)
 			goto out;
-		bd_buf_append(&tar, s->content, s->len);
-		bd_tar_write_padding(&tar, s->len);
 	}
 	/* no end-of-archive blocks: the data tar continues the stream (§0.2) */
 	gz = bd_gz_writer_new(9, bd_gz_sink_buf, out);

@@ -173,6 +173,20 @@ bd_tar_write_header(struct bd_buf *out, const struct bd_tar_hdr *h, enum bd_tar_
 	return 0;
 }
 
+int
+bd_tar_write_entry(struct bd_buf *out, const struct bd_tar_hdr *h, const void *data,
+                   enum bd_tar_magic magic, struct bd_err *err)
+{
+	int r = bd_tar_write_header(out, h, magic, err);
+
+	if (r < 0)
+		return r;
+	if (h->size) /* an empty file may come with no buffer at all */
+		bd_buf_append(out, data, (size_t)h->size);
+	bd_tar_write_padding(out, h->size);
+	return 0;
+}
+
 void
 bd_tar_write_padding(struct bd_buf *out, uint64_t size)
 {

@@ -53,6 +53,11 @@ int bd_tar_write_header(struct bd_buf *out, const struct bd_tar_hdr *h, enum bd_
                         struct bd_err *err) __attribute__((warn_unused_result));
 /* Append zero padding after @size content bytes. */
 void bd_tar_write_padding(struct bd_buf *out, uint64_t size);
+/* Append a whole in-memory file: the header for @h, its @h->size bytes
+ * from @data, and the padding. */
+int bd_tar_write_entry(struct bd_buf *out, const struct bd_tar_hdr *h, const void *data,
+                       enum bd_tar_magic magic, struct bd_err *err)
+    __attribute__((warn_unused_result));
 /* Append the end-of-archive marker (two zero blocks). */
 void bd_tar_write_end(struct bd_buf *out);
 

@@ -43,7 +43,6 @@
 #include "apk/repo.h"
 #include "apk/solve.h"
 #include "apk/tar.h"
-#include "common/base64.h"
 #include "common/cleanup.h"
 #include "proto/http.h"
 
@@ -89,9 +88,9 @@ installed_entry(const struct bd_apk_solved_pkg *p, const struct bd_apk_file *f, 
 				sscanf(e->sha1_hex + 2 * k, "%2x", &v);
 				raw[k] = (unsigned char)v;
 			}
-			char *b64 = bd_base64_encode(raw, 20);
-			bd_buf_printf(out, "Z:Q1%s\n", b64);
-			free(b64);
+			char q1[32];
+			bd_apk_q1_encode(raw, q1);
+			bd_buf_printf(out, "Z:%s\n", q1);
 		}
 	}
 	bd_buf_putc(out, '\n');
@@ -430,11 +429,7 @@ scripts_tar(const struct bd_apk_solution *sol, const struct bd_apk_file *files, 
 			struct bd_tar_hdr h = {
 				.name = name, .type = '0', .mode = 0755, .size = b->len
 			};
-			r = bd_tar_write_header(&tar, &h, BD_TAR_POSIX, err);
-			if (r == 0) {
-				bd_buf_append(&tar, b->data, b->len);
-				bd_tar_write_padding(&tar, b->len);
-			}
+			r = bd_tar_write_entry(&tar, &h, b->data, BD_TAR_POSIX, err);
 		}
 	if (r == 0) { /* an empty archive when no package has scripts, as apk writes */
 		bd_tar_write_end(&tar);
