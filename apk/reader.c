@@ -168,11 +168,25 @@ on_raw(void *ctx, int member, const void *raw, size_t n)
 }
 
 /* The control member just ended: identity, signature, switch to data. */
+/* Start checking the signature over a stream that begins with the member
+ * just read (rd->memb_raw): legacy packages sign control and data, indexes
+ * everything after the signature member. */
+static int
+start_stream_sig(struct rd *rd, struct bd_err *err)
+{
+	rd->stream_sig = bd_apk_sigcheck_new(rd->key, rd->key_alg, err);
+	if (!rd->stream_sig)
+		return failst(rd, BD_APK_BAD_SIGNATURE, err, EKEYREJECTED, "%s", err->msg);
+	bd_apk_sigcheck_update(rd->stream_sig, rd->memb_raw.data, rd->memb_raw.len);
+	return 0;
+}
+
 static int
 finish_control(struct rd *rd, struct bd_err *err)
 {
 	struct bd_apk_file *out = rd->out;
 	unsigned char sha1[BD_HASH_MAX];
+	int r;
 
 	if (rd->raw_overflow)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EFBIG,
@@ -203,13 +217,8 @@ finish_control(struct rd *rd, struct bd_err *err)
 		rd->legacy = true;
 		rd->stream_id = bd_hash_new(BD_HASH_SHA1);
 		bd_hash_update(rd->stream_id, rd->memb_raw.data, rd->memb_raw.len);
-		if (rd->key) {
-			rd->stream_sig = bd_apk_sigcheck_new(rd->key, rd->key_alg, err);
-			if (!rd->stream_sig)
-				return failst(rd, BD_APK_BAD_SIGNATURE, err, EKEYREJECTED, "%s",
-				              err->msg);
-			bd_apk_sigcheck_update(rd->stream_sig, rd->memb_raw.data, rd->memb_raw.len);
-		}
+		if (rd->key && (r = start_stream_sig(rd, err)) < 0)
+			return r;
 	}
 	bd_buf_reset(&rd->memb_raw);
 	rd->phase = PH_DATA;
@@ -574,6 +583,7 @@ static int
 start_body(struct rd *rd, const struct bd_tar_entry *e, struct bd_err *err)
 {
 	int m = bd_gz_member(rd->gz);
+	int r;
 
 	if (rd->sig_member == m)
 		return failst(rd, BD_APK_BAD_ARCHIVE, err, EINVAL,
@@ -589,14 +599,9 @@ start_body(struct rd *rd, const struct bd_tar_entry *e, struct bd_err *err)
 	}
 	if (strcmp(e->name, "DESCRIPTION") == 0 || strcmp(e->name, "APKINDEX") == 0) {
 		rd->out->kind = BD_APK_KIND_INDEX;
-		if (rd->key) {
-			rd->stream_sig = bd_apk_sigcheck_new(rd->key, rd->key_alg, err);
-			if (!rd->stream_sig)
-				return failst(rd, BD_APK_BAD_SIGNATURE, err, EKEYREJECTED, "%s",
-				              err->msg);
-			/* everything after the signature member is signed */
-			bd_apk_sigcheck_update(rd->stream_sig, rd->memb_raw.data, rd->memb_raw.len);
-		}
+		/* everything after the signature member is signed */
+		if (rd->key && (r = start_stream_sig(rd, err)) < 0)
+			return r;
 		bd_buf_reset(&rd->memb_raw);
 		rd->phase = PH_INDEX;
 		return 0;
