@@ -28,16 +28,6 @@ alg_name(enum bd_hash_alg a)
 }
 
 static struct bd_json *
-strv_json(const struct bd_strv *sv)
-{
-	struct bd_json *a = bd_json_array();
-
-	for (size_t i = 0; i < sv->n; i++)
-		bd_json_append(a, bd_json_string(sv->v[i]));
-	return a;
-}
-
-static struct bd_json *
 pkginfo_json(const struct bd_apk_pkginfo *pi)
 {
 	struct bd_json *o = bd_json_object();
@@ -55,11 +45,11 @@ pkginfo_json(const struct bd_apk_pkginfo *pi)
 	bd_json_set_int(o, "installed_size", (int64_t)pi->installed_size);
 	if (pi->has_provider_priority)
 		bd_json_set_int(o, "provider_priority", pi->provider_priority);
-	bd_json_set(o, "depends", strv_json(&pi->depends));
-	bd_json_set(o, "provides", strv_json(&pi->provides));
-	bd_json_set(o, "install_if", strv_json(&pi->install_if));
-	bd_json_set(o, "replaces", strv_json(&pi->replaces));
-	bd_json_set(o, "triggers", strv_json(&pi->triggers));
+	bd_json_set(o, "depends", bd_json_strv(&pi->depends));
+	bd_json_set(o, "provides", bd_json_strv(&pi->provides));
+	bd_json_set(o, "install_if", bd_json_strv(&pi->install_if));
+	bd_json_set(o, "replaces", bd_json_strv(&pi->replaces));
+	bd_json_set(o, "triggers", bd_json_strv(&pi->triggers));
 	if (pi->datahash[0])
 		bd_json_set_str(o, "datahash", pi->datahash);
 	return o;
@@ -90,7 +80,7 @@ print_json(const struct bd_apk_file *f, const char *path, int rc, const struct b
 		bd_json_set_str(o, "identity", f->identity[0] ? f->identity : NULL);
 		bd_json_set_str(o, "datahash", f->datahash[0] ? f->datahash : NULL);
 		bd_json_set(o, "pkginfo", pkginfo_json(&f->pkginfo));
-		bd_json_set(o, "scripts", strv_json(&f->scripts));
+		bd_json_set(o, "scripts", bd_json_strv(&f->scripts));
 		for (size_t i = 0; i < f->nentries; i++) {
 			const struct bd_apk_entry *e = &f->entries[i];
 			struct bd_json *eo = bd_json_object();

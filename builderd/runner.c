@@ -906,23 +906,6 @@ run_git(struct runner *r, const struct bd_plan_git *g, const char *workdir, cons
 
 /* ------------------------------------------------------------ packaging */
 
-static void
-copy_list(struct bd_strv *dst, const struct bd_plan_strv *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		bd_strv_push(dst, src->v[i]);
-}
-
-static struct bd_json *
-strv_json(const struct bd_strv *sv)
-{
-	struct bd_json *a = bd_json_array();
-
-	for (size_t i = 0; i < sv->n; i++)
-		bd_json_append(a, bd_json_string(sv->v[i]));
-	return a;
-}
-
 static int
 package_one(struct runner *r, const struct bd_plan_package *p,
             const struct bd_apk_depscan_pkg *deps, const struct bd_apk_privkey *key,
@@ -958,7 +941,7 @@ package_one(struct runner *r, const struct bd_plan_package *p,
 		bd_strv_push(&pi.depends, deps->depends.v[i]);
 	for (size_t i = 0; i < deps->provides.n; i++)
 		bd_strv_push(&pi.provides, deps->provides.v[i]);
-	copy_list(&pi.replaces, &p->deps.replaces);
+	plan_strv(&pi.replaces, &p->deps.replaces);
 	if (p->deps.provider_priority) {
 		pi.has_provider_priority = true;
 		pi.provider_priority = strtol(p->deps.provider_priority, NULL, 10);
@@ -987,7 +970,7 @@ package_one(struct runner *r, const struct bd_plan_package *p,
 		scripts[ns].len = strlen(sl[i].body);
 		ns++;
 	}
-	copy_list(&pi.triggers, &sc->trigger_paths);
+	plan_strv(&pi.triggers, &sc->trigger_paths);
 	struct bd_apk_pack_opts po = {
 		.info = &pi,
 		.key = key,
@@ -1030,10 +1013,10 @@ package_one(struct runner *r, const struct bd_plan_package *p,
 	bd_json_set_int(o, "builddate", (int64_t)res.info.builddate);
 	if (res.info.has_provider_priority)
 		bd_json_set_int(o, "provider_priority", res.info.provider_priority);
-	bd_json_set(o, "depends", strv_json(&res.info.depends));
-	bd_json_set(o, "provides", strv_json(&res.info.provides));
-	bd_json_set(o, "install_if", strv_json(&res.info.install_if));
-	bd_json_set(o, "replaces", strv_json(&res.info.replaces));
+	bd_json_set(o, "depends", bd_json_strv(&res.info.depends));
+	bd_json_set(o, "provides", bd_json_strv(&res.info.provides));
+	bd_json_set(o, "install_if", bd_json_strv(&res.info.install_if));
+	bd_json_set(o, "replaces", bd_json_strv(&res.info.replaces));
 	bd_json_set(a, "pkginfo", o);
 	bd_json_append(artifacts, a);
 	bd_apk_pkginfo_free(&res.info);
@@ -1342,10 +1325,7 @@ write_result(struct runner *r, bool ok, struct bd_json *artifacts)
 	bd_json_set_int(res, "peak_memory", (int64_t)r->peak);
 	bd_json_set(o, "resources", res);
 	bd_json_set_int(o, "source_date_epoch", (int64_t)r->sde);
-	struct bd_json *env = bd_json_array();
-	for (size_t i = 0; i < r->env.resolved.n; i++)
-		bd_json_append(env, bd_json_string(r->env.resolved.v[i]));
-	bd_json_set(o, "environment", env);
+	bd_json_set(o, "environment", bd_json_strv(&r->env.resolved));
 	bd_json_set(o, "artifacts", artifacts ? artifacts : bd_json_array());
 	s = bd_json_dump(o, true);
 	bd_json_free(o);
@@ -1526,8 +1506,8 @@ bd_runner_main(const char *dir)
 		_cleanup_free_ char *root = bd_xasprintf("%s/melange-out/%s", r.ws, p->name);
 		_cleanup_close_ int rfd =
 		    open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		copy_list(&cfg_deps[i], &p->deps.runtime);
-		copy_list(&cfg_prov[i], &p->deps.provides);
+		plan_strv(&cfg_deps[i], &p->deps.runtime);
+		plan_strv(&cfg_prov[i], &p->deps.provides);
 		if (rfd < 0 ||
 		    bd_apk_depscan_tree(rfd, p->full_version, NULL, &scans[i], &err) < 0) {
 			step_error(&r, "dependency scan", "%s: %s", p->name,

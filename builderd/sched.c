@@ -228,18 +228,9 @@ prepare_workdir(struct bd_daemon *d, const struct bd_job *j, const char *dir, in
 	bd_json_set_int(lim, "tmpfs", (int64_t)d->cfg.tmpfs_size);
 	bd_json_set_int(lim, "timeout", (int64_t)d->cfg.job_timeout);
 	bd_json_set(spec, "limits", lim);
-	struct bd_json *a = bd_json_array();
-	for (size_t i = 0; i < d->cfg.extra_ro_paths.n; i++)
-		bd_json_append(a, bd_json_string(d->cfg.extra_ro_paths.v[i]));
-	bd_json_set(spec, "extra_ro_paths", a);
-	a = bd_json_array();
-	for (size_t i = 0; i < d->cfg.mirrors.n; i++)
-		bd_json_append(a, bd_json_string(d->cfg.mirrors.v[i]));
-	bd_json_set(spec, "mirrors", a);
-	a = bd_json_array();
-	for (size_t i = 0; i < d->cfg.pipeline_dirs.n; i++)
-		bd_json_append(a, bd_json_string(d->cfg.pipeline_dirs.v[i]));
-	bd_json_set(spec, "pipeline_dirs", a);
+	bd_json_set(spec, "extra_ro_paths", bd_json_strv(&d->cfg.extra_ro_paths));
+	bd_json_set(spec, "mirrors", bd_json_strv(&d->cfg.mirrors));
+	bd_json_set(spec, "pipeline_dirs", bd_json_strv(&d->cfg.pipeline_dirs));
 	s = bd_json_dump(spec, true);
 	bd_json_free(spec);
 	free(p);

@@ -101,10 +101,7 @@ bd_job_to_json(const struct bd_job *j, bool with_events)
 	bd_json_set_str(o, "failed_step", j->failed_step);
 	set_time(o, "retry_of", j->retry_of);
 	set_time(o, "rebuild_of", j->rebuild_of);
-	struct bd_json *env = bd_json_array();
-	for (size_t i = 0; i < j->environment.n; i++)
-		bd_json_append(env, bd_json_string(j->environment.v[i]));
-	bd_json_set(o, "environment", env);
+	bd_json_set(o, "environment", bd_json_strv(&j->environment));
 	set_time(o, "source_date_epoch", j->source_date_epoch);
 	bd_json_set_bool(o, "skip_tests", j->skip_tests);
 	bd_json_set_int(o, "log_size", j->log_size);

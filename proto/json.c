@@ -140,6 +140,16 @@ bd_json_append(struct bd_json *arr, struct bd_json *val)
 	}
 }
 
+struct bd_json *
+bd_json_strv(const struct bd_strv *sv)
+{
+	struct bd_json *a = bd_json_array();
+
+	for (size_t i = 0; i < sv->n; i++)
+		bd_json_append(a, bd_json_string(sv->v[i]));
+	return a;
+}
+
 void
 bd_json_set_str(struct bd_json *obj, const char *key, const char *s)
 {

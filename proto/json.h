@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/util.h"
 
 struct bd_json;
 
@@ -29,6 +30,8 @@ struct bd_json *bd_json_null(void);
 /* Add @val to @obj under @key / to @arr; takes ownership of @val. */
 void bd_json_set(struct bd_json *obj, const char *key, struct bd_json *val);
 void bd_json_append(struct bd_json *arr, struct bd_json *val);
+/* An array of the strings of @sv. */
+struct bd_json *bd_json_strv(const struct bd_strv *sv);
 /* Shorthands: set a string (NULL sets null) or an integer. */
 void bd_json_set_str(struct bd_json *obj, const char *key, const char *s);
 void bd_json_set_int(struct bd_json *obj, const char *key, int64_t v);
