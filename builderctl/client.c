@@ -114,6 +114,14 @@ bctl_parse_job_id(const char *s, int64_t *id)
 }
 
 int
+bctl_one_job_id(int argc, char **argv, int64_t *id)
+{
+	if (argc - optind != 1)
+		return bctl_usage_error(bctl_current, "expected one job id");
+	return bctl_parse_job_id(argv[optind], id) ? 0 : BCTL_EXIT_USAGE;
+}
+
+int
 bctl_job_verb(int argc, char **argv, const char *method, const char *suffix,
               void (*print)(int64_t id, const struct bd_json *o))
 {
@@ -127,10 +135,8 @@ bctl_job_verb(int argc, char **argv, const char *method, const char *suffix,
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
 		if (!bctl_client_option(&cn, c, optarg))
 			return bctl_getopt_default(bctl_current, c);
-	if (argc - optind != 1)
-		return bctl_usage_error(bctl_current, "expected one job id");
-	if (!bctl_parse_job_id(argv[optind], &id))
-		return BCTL_EXIT_USAGE;
+	if ((r = bctl_one_job_id(argc, argv, &id)) != 0)
+		return r;
 	bctl_connect(&cn);
 	snprintf(path, sizeof(path), "/v1/jobs/%lld%s", (long long)id, suffix);
 	r = bctl_call(&cn, method, path, NULL, &o);

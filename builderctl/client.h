@@ -44,6 +44,10 @@ int bctl_get_job(struct bctl_conn *cn, int64_t id, struct bd_job *j);
 /* Parse a job id argument; prints a usage error and returns false if bad. */
 bool bctl_parse_job_id(const char *s, int64_t *id);
 
+/* The one JOB operand left after the options (argv[optind]): 0 with *@id,
+ * or BCTL_EXIT_USAGE after a usage error. */
+int bctl_one_job_id(int argc, char **argv, int64_t *id);
+
 /* The whole of a one-job verb (status, cancel, retry): parse the client
  * options and exactly one JOB, connect, send METHOD /v1/jobs/JOB@suffix,
  * then print the response as JSON under --json or else with @print.

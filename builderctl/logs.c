@@ -45,10 +45,8 @@ run(int argc, char **argv)
 			return bctl_getopt_default(bctl_current, c);
 		}
 	}
-	if (argc - optind != 1)
-		return bctl_usage_error(bctl_current, "expected one job id");
-	if (!bctl_parse_job_id(argv[optind], &id))
-		return BCTL_EXIT_USAGE;
+	if ((r = bctl_one_job_id(argc, argv, &id)) != 0)
+		return r;
 	bctl_connect(&cn);
 	/* check the job exists first: a clear error instead of an empty log */
 	struct bd_job j;

@@ -26,10 +26,8 @@ run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
 		if (!bctl_client_option(&cn, c, optarg))
 			return bctl_getopt_default(bctl_current, c);
-	if (argc - optind != 1)
-		return bctl_usage_error(bctl_current, "expected one job id");
-	if (!bctl_parse_job_id(argv[optind], &id))
-		return BCTL_EXIT_USAGE;
+	if ((r = bctl_one_job_id(argc, argv, &id)) != 0)
+		return r;
 	bctl_connect(&cn);
 	snprintf(path, sizeof(path), "/v1/jobs/%lld/rebuild-check", (long long)id);
 	r = bctl_call(&cn, "POST", path, NULL, &o);

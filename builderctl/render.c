@@ -24,9 +24,6 @@ static const char render_usage[] =
     "  -j, --json              print the plan as JSON (schema builderd-plan/1)\n"
     "  -h, --help              show this help\n";
 
-int bctl_recipe_opts(const struct bctl_verb *v, int c, const char *arg, const char ***dirs,
-                     size_t *ndirs, const char **arch);
-
 static int render_run(int argc, char **argv);
 
 BCTL_VERB(render, "render", "show the build plan a recipe compiles to", render_usage, render_run)
