@@ -421,68 +421,78 @@ route_cancel(struct bd_daemon *d, struct evhttp_request *req, const struct peer 
 	send_job(d, req, 200, id, NULL, -1);
 }
 
+/* Submit job @j again from its stored inputs, as uid @p, under @digest;
+ * @retry_of or @rebuild_of (one of them) says what the new job is, @what
+ * says it in the log.  Replies to @req. */
 static void
-route_retry(struct bd_daemon *d, struct evhttp_request *req, const struct peer *p, int64_t id)
+resubmit(struct bd_daemon *d, struct evhttp_request *req, const struct peer *p,
+         const struct bd_job *j, const char *digest, int64_t retry_of, int64_t rebuild_of,
+         const char *what)
 {
-	struct bd_job j;
 	struct bd_err err = { 0 };
 	char *recipe = NULL, *files = NULL;
 	int64_t nid;
 	bool attached;
 
-	if (bd_db_job_get(d->db, id, false, &j, &err) < 0) {
-		reply_db_error(d, req, &err);
-		return;
-	}
-	if (!may_manage(p, &j)) {
-		reply_error(req, 403, "forbidden",
-		            "job %lld belongs to uid %lld; only it or root may "
-		            "retry it",
-		            (long long)id, (long long)j.submitter_uid);
-		goto out;
-	}
-	if (j.state != BD_JOB_FAILED && j.state != BD_JOB_CANCELLED) {
-		reply_error(req, 409, "conflict",
-		            "job %lld is %s; only failed or cancelled jobs can be "
-		            "retried",
-		            (long long)id, bd_job_state_str(j.state));
-		goto out;
-	}
 	if (!d->accepting) {
 		reply_error(req, 503, "unavailable", "builderd is shutting down");
-		goto out;
+		return;
 	}
-	if (bd_db_job_inputs(d->db, id, &recipe, &files, &err) < 0) {
+	if (bd_db_job_inputs(d->db, j->id, &recipe, &files, &err) < 0) {
 		reply_db_error(d, req, &err);
-		goto out;
+		return;
 	}
 	struct bd_db_new_job nj = {
 		.recipe = recipe,
 		.recipe_len = strlen(recipe),
-		.recipe_name = j.recipe_name,
-		.digest = j.recipe_digest,
-		.arch = j.arch,
-		.package = j.package,
-		.version = j.version,
-		.priority = j.priority,
+		.recipe_name = j->recipe_name,
+		.digest = digest,
+		.arch = j->arch,
+		.package = j->package,
+		.version = j->version,
+		.priority = j->priority,
 		.uid = p->uid,
 		.max_attempts = d->cfg.max_attempts,
 		.files_json = files,
-		.source_date_epoch = j.source_date_epoch,
-		.skip_tests = j.skip_tests,
-		.retry_of = id,
+		.source_date_epoch = j->source_date_epoch,
+		.skip_tests = j->skip_tests,
+		.retry_of = retry_of,
+		.rebuild_of = rebuild_of,
 	};
 	if (bd_db_job_submit(d->db, &nj, &nid, &attached, &err) < 0) {
 		reply_db_error(d, req, &err);
-		goto out;
+	} else {
+		bd_info(&d->log, "job=%lld %s job=%lld by uid=%u", (long long)nid, what,
+		        (long long)j->id, (unsigned)p->uid);
+		send_job(d, req, attached ? 200 : 201, nid, "job", attached);
+		bd_sched_kick(d);
 	}
-	bd_info(&d->log, "job=%lld retry of job=%lld by uid=%u", (long long)nid, (long long)id,
-	        (unsigned)p->uid);
-	send_job(d, req, attached ? 200 : 201, nid, "job", attached);
-	bd_sched_kick(d);
-out:
 	free(recipe);
 	free(files);
+}
+
+static void
+route_retry(struct bd_daemon *d, struct evhttp_request *req, const struct peer *p, int64_t id)
+{
+	struct bd_job j;
+	struct bd_err err = { 0 };
+
+	if (bd_db_job_get(d->db, id, false, &j, &err) < 0) {
+		reply_db_error(d, req, &err);
+		return;
+	}
+	if (!may_manage(p, &j))
+		reply_error(req, 403, "forbidden",
+		            "job %lld belongs to uid %lld; only it or root may "
+		            "retry it",
+		            (long long)id, (long long)j.submitter_uid);
+	else if (j.state != BD_JOB_FAILED && j.state != BD_JOB_CANCELLED)
+		reply_error(req, 409, "conflict",
+		            "job %lld is %s; only failed or cancelled jobs can be "
+		            "retried",
+		            (long long)id, bd_job_state_str(j.state));
+	else
+		resubmit(d, req, p, &j, j.recipe_digest, id, 0, "retry of");
 	bd_job_free(&j);
 }
 
@@ -494,9 +504,7 @@ route_rebuild_check(struct bd_daemon *d, struct evhttp_request *req, const struc
 {
 	struct bd_job j;
 	struct bd_err err = { 0 };
-	char *recipe = NULL, *files = NULL, digest[128];
-	int64_t nid;
-	bool attached;
+	char digest[128];
 
 	if (!may_submit(d, p)) {
 		reply_error(req, 403, "forbidden", "uid %u may not submit jobs", (unsigned)p->uid);
@@ -511,45 +519,11 @@ route_rebuild_check(struct bd_daemon *d, struct evhttp_request *req, const struc
 		    req, 409, "conflict",
 		    "job %lld is not a succeeded build; only published builds can be checked",
 		    (long long)id);
-		goto out;
+	} else {
+		/* its own digest: a check never attaches to a build, or a build to it */
+		snprintf(digest, sizeof(digest), "%s:rebuild-check", j.recipe_digest);
+		resubmit(d, req, p, &j, digest, 0, id, "rebuild check of");
 	}
-	if (!d->accepting) {
-		reply_error(req, 503, "unavailable", "builderd is shutting down");
-		goto out;
-	}
-	if (bd_db_job_inputs(d->db, id, &recipe, &files, &err) < 0) {
-		reply_db_error(d, req, &err);
-		goto out;
-	}
-	/* its own digest: a check never attaches to a build, or a build to it */
-	snprintf(digest, sizeof(digest), "%s:rebuild-check", j.recipe_digest);
-	struct bd_db_new_job nj = {
-		.recipe = recipe,
-		.recipe_len = strlen(recipe),
-		.recipe_name = j.recipe_name,
-		.digest = digest,
-		.arch = j.arch,
-		.package = j.package,
-		.version = j.version,
-		.priority = j.priority,
-		.uid = p->uid,
-		.max_attempts = d->cfg.max_attempts,
-		.files_json = files,
-		.source_date_epoch = j.source_date_epoch,
-		.skip_tests = j.skip_tests,
-		.rebuild_of = id,
-	};
-	if (bd_db_job_submit(d->db, &nj, &nid, &attached, &err) < 0) {
-		reply_db_error(d, req, &err);
-		goto out;
-	}
-	bd_info(&d->log, "job=%lld rebuild check of job=%lld by uid=%u", (long long)nid,
-	        (long long)id, (unsigned)p->uid);
-	send_job(d, req, attached ? 200 : 201, nid, "job", attached);
-	bd_sched_kick(d);
-out:
-	free(recipe);
-	free(files);
 	bd_job_free(&j);
 }
 

@@ -653,17 +653,25 @@ bd_db_job_inputs(struct bd_db *db, int64_t id, char **recipe, char **files_json,
 	return rc == SQLITE_ROW ? 0 : dberr(db, err, "job inputs");
 }
 
-int
-bd_db_job_set_runner(struct bd_db *db, int64_t id, int pid, struct bd_err *err)
+/* "UPDATE jobs SET <one integer column>=? WHERE id=?" (@sql) with @v. */
+static int
+set_job_int(struct bd_db *db, const char *sql, const char *what, int64_t id, int64_t v,
+            struct bd_err *err)
 {
-	static const char sql[] = "UPDATE jobs SET runner_pid=? WHERE id=?";
 	sqlite3_stmt *st = stmt(db, sql, err);
 
 	if (!st)
 		return -err->code;
-	sqlite3_bind_int(st, 1, pid);
+	sqlite3_bind_int64(st, 1, v);
 	sqlite3_bind_int64(st, 2, id);
-	return step_done(db, st, "set runner", err);
+	return step_done(db, st, what, err);
+}
+
+int
+bd_db_job_set_runner(struct bd_db *db, int64_t id, int pid, struct bd_err *err)
+{
+	return set_job_int(db, "UPDATE jobs SET runner_pid=? WHERE id=?", "set runner", id, pid,
+	                   err);
 }
 
 int
@@ -706,14 +714,8 @@ bd_db_job_set_environment(struct bd_db *db, int64_t id, const struct bd_strv *en
 int
 bd_db_job_set_sde(struct bd_db *db, int64_t id, int64_t sde, struct bd_err *err)
 {
-	static const char sql[] = "UPDATE jobs SET source_date_epoch=? WHERE id=?";
-	sqlite3_stmt *st = stmt(db, sql, err);
-
-	if (!st)
-		return -err->code;
-	sqlite3_bind_int64(st, 1, sde);
-	sqlite3_bind_int64(st, 2, id);
-	return step_done(db, st, "set source_date_epoch", err);
+	return set_job_int(db, "UPDATE jobs SET source_date_epoch=? WHERE id=?",
+	                   "set source_date_epoch", id, sde, err);
 }
 
 int
