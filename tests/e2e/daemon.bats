@@ -22,6 +22,16 @@ teardown() {
 	cleanup_daemon
 }
 
+# publish_hooks_variant NAME LINE: the bootstrap test's hooks recipe as
+# package NAME, the `rm /etc/remove-me` of its .post-install replaced by LINE
+# (no '|' or '&' in it), built and published
+publish_hooks_variant() {
+	sed -e "s/name: hooks/name: $1/" -e "s|rm /etc/remove-me|$2|" "$D/hooks.yaml" >"$D/$1.yaml"
+	grep -qF -- "$2" "$D/$1.yaml"
+	run "$BCTL" submit --wait "$D/$1.yaml"
+	[ "$status" -eq 0 ]
+}
+
 # env_fails_with PKG VERSION MESSAGE: the bootstrap test's onlypkgs recipe
 # at VERSION with PKG instead of hooks in its environment fails, its error
 # containing MESSAGE
@@ -535,22 +545,12 @@ pipeline:
       echo hello >${{targets.destdir}}/usr/share/hooks/a/x
       echo bye >${{targets.destdir}}/etc/remove-me
 EOR
-	sed -e 's/name: hooks/name: badscript/' -e 's/rm \/etc\/remove-me/exit 3/' \
-		"$D/hooks.yaml" >"$D/badscript.yaml"
 	run "$BCTL" submit --wait "$D/hooks.yaml"
 	[ "$status" -eq 0 ]
-	run "$BCTL" submit --wait "$D/badscript.yaml"
-	[ "$status" -eq 0 ]
-	sed -e 's/name: hooks/name: fifoscript/' -e 's/rm \/etc\/remove-me/mkfifo \/etc\/fifo/' \
-		"$D/hooks.yaml" >"$D/fifoscript.yaml"
-	run "$BCTL" submit --wait "$D/fifoscript.yaml"
-	[ "$status" -eq 0 ]
-	sed -e 's/name: hooks/name: deepscript/' \
-		-e 's/rm \/etc\/remove-me/cd \/tmp \&\& mkdir -p \/deep \&\& cd \/deep \&\& i=0 \&\& while [ $i -lt 1100 ]; do mkdir d \&\& cd d \&\& i=$((i + 1)); done/' \
-		"$D/hooks.yaml" >"$D/deepscript.yaml"
-	grep -q 'while \[ \$i -lt 1100 \]' "$D/deepscript.yaml"
-	run "$BCTL" submit --wait "$D/deepscript.yaml"
-	[ "$status" -eq 0 ]
+	publish_hooks_variant badscript 'exit 3'
+	publish_hooks_variant fifoscript 'mkfifo /etc/fifo'
+	publish_hooks_variant deepscript \
+		'mkdir -p /deep; cd /deep; i=0; while [ $i -lt 1100 ]; do mkdir d; cd d; i=$((i + 1)); done'
 	key=$(ls "$D"/state/keys/*.rsa.pub)
 	# builderd's repository as a file:// URL, the melange-built one and its
 	# key over HTTP (the runner's libcurl fetcher)

@@ -5,8 +5,10 @@
 
 setup() {
 	[[ $(id -u) -eq 0 ]] || skip "needs root"
-	SB=${BUILDERD_BIN:-build/bin}/builder-sandbox
-	ROOTFS=${BUILDERD_TOP:-.}/${BUILD:-build}/rootfs/busybox
+	# absolute: some tests change directory (run directly, bats finds the tree)
+	TOP=${BUILDERD_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+	SB=${BUILDERD_BIN:-$TOP/build/bin}/builder-sandbox
+	ROOTFS=$TOP/${BUILD:-build}/rootfs/busybox
 	[[ -x $SB && -x $ROOTFS/bin/busybox ]] || skip "run make check-build first"
 	CGP=/builderd-e2e-test
 	WS=$BATS_TEST_TMPDIR/ws
@@ -234,7 +236,7 @@ PY
 }
 
 @test "v1-only cgroup layout: limits, freezer kill on timeout, cleanup (test build)" {
-	SBT=${BUILDERD_TOP:-.}/${BUILD:-build}/tests/bin/builder-sandbox-testing
+	SBT=$TOP/${BUILD:-build}/tests/bin/builder-sandbox-testing
 	[[ -x $SBT ]] || skip "no testing build"
 	for c in memory pids cpu freezer; do
 		[[ -d /sys/fs/cgroup/$c ]] || skip "no v1 $c hierarchy on this host"
